@@ -1,0 +1,20 @@
+"""Errors a user can act on: each carries a one-line message naming the culprit.
+
+The CLI turns any `FacetwinError` into that line and a non-zero exit instead of a traceback.
+"""
+
+
+class FacetwinError(Exception):
+    """Base of every error facetwin raises on bad input."""
+
+
+class ConfigError(FacetwinError):
+    """A face.yaml (or another config file) is malformed; the message names file and field."""
+
+
+class CommandError(FacetwinError, ValueError):
+    """A command has the wrong shape or non-finite values; it never reaches an actuator."""
+
+
+class BackendError(FacetwinError):
+    """A backend cannot do what was asked (closed, unknown, disconnected)."""

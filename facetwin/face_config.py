@@ -1,0 +1,206 @@
+"""face.yaml: the validated description of one face model.
+
+A face model folder (assets/faces/<name>/) holds face.yaml, the skin mesh it names, a README
+with provenance and a LICENSE. Loading validates everything a simulation or a servo would
+later trip over (types, NaN, vertex indices that do not exist, ranges that are empty) and
+reports the first problem on one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from facetwin.errors import ConfigError
+from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
+
+Vec3 = tuple[float, float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class ServoConfig(_Strict):
+    """A hobby servo as the twin models it (all delays in milliseconds, speed in unit/s)."""
+
+    latency_ms: float = Field(20.0, ge=0.0, le=500.0)
+    tau_ms: float = Field(40.0, gt=0.0, le=2000.0)
+    max_speed: float = Field(200.0, gt=0.0)
+    deadband: float = Field(0.0, ge=0.0)
+    backlash: float = Field(0.0, ge=0.0)
+
+
+class ActuatorConfig(_Strict):
+    """One actuator. Pull actuators translate their skin anchors along `direction` by up to
+    `range` mm (`weights` scale the travel per anchor); rotation actuators turn their anchors
+    (skin), both eyes, or the whole head about `axis` through `pivot` by `range` degrees."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["pull", "rotation"]
+    range: tuple[float, float]
+    neutral: float = 0.0
+    anchors: list[int] = Field(default_factory=list)
+    weights: list[float] | None = None
+    direction: Vec3 | None = None
+    directions: list[Vec3] | None = None
+    axis: Vec3 | None = None
+    pivot: Vec3 | None = None
+    target: Literal["skin", "eyes", "head"] = "skin"
+    mirror: str | None = None
+    servo: ServoConfig = ServoConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActuatorConfig:
+        low, high = self.range
+        if not low < high:
+            raise ValueError(f"range [{low}, {high}] is empty (need low < high)")
+        if not low <= self.neutral <= high:
+            raise ValueError(f"neutral {self.neutral} lies outside range [{low}, {high}]")
+        if self.weights is not None and len(self.weights) != len(self.anchors):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.anchors)} anchors")
+        if self.directions is not None and len(self.directions) != len(self.anchors):
+            raise ValueError(f"{len(self.directions)} directions for {len(self.anchors)} anchors")
+        if self.kind == "pull":
+            if self.direction is None or not self.anchors:
+                raise ValueError("a pull actuator needs anchors and a direction")
+            if math.hypot(*self.direction) < 1e-9:
+                raise ValueError("direction is a zero vector")
+        else:
+            if self.axis is None or math.hypot(*self.axis) < 1e-9:
+                raise ValueError("a rotation actuator needs a non-zero axis")
+            if self.target != "eyes" and self.pivot is None:
+                raise ValueError("a rotation actuator needs a pivot (only eyes turn about their own centres)")
+            if self.target == "skin" and not self.anchors:
+                raise ValueError("a skin rotation actuator needs anchors")
+        return self
+
+
+class EyeConfig(_Strict):
+    center: Vec3
+    radius: float = Field(gt=0.0)
+    iris: list[int] = Field(min_length=1)
+
+
+class SkinConfig(_Strict):
+    """The skin: its mesh and the stiffness of the quasi-static model."""
+
+    mesh: str
+    subdivisions: int = Field(1, ge=0, le=2)
+    glued: list[int] = Field(min_length=1)
+    membrane: float = Field(1.0, gt=0.0)
+    bending: float = Field(1.0, ge=0.0)
+
+
+class FaceConfig(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    control_hz: float = Field(30.0, gt=0.0, le=1000.0)
+    skin: SkinConfig
+    eyes: dict[Literal["left", "right"], EyeConfig]
+    actuators: list[ActuatorConfig] = Field(min_length=1)
+    regions: dict[str, list[int]]
+    poses: dict[str, dict[str, float]] = Field(default_factory=dict)
+    provenance: dict = Field(default_factory=dict)
+
+    @field_validator("eyes")
+    @classmethod
+    def _both_eyes(cls, eyes: dict) -> dict:
+        if set(eyes) != {"left", "right"}:
+            raise ValueError("needs exactly a left and a right eye")
+        return eyes
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> FaceConfig:
+        names = [a.name for a in self.actuators]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate actuator names: {', '.join(duplicates)}")
+        for actuator in self.actuators:
+            if actuator.mirror is not None and actuator.mirror not in names:
+                raise ValueError(f"actuator {actuator.name!r} mirrors unknown actuator {actuator.mirror!r}")
+        for pose, commands in self.poses.items():
+            for name, value in commands.items():
+                if name not in names:
+                    raise ValueError(f"pose {pose!r} names unknown actuator {name!r}")
+                if not -1.0 <= value <= 1.0:
+                    raise ValueError(f"pose {pose!r} commands {name} = {value}, outside [-1, 1]")
+        return self
+
+    def to_spec(self) -> FaceSpec:
+        return FaceSpec(
+            name=self.name,
+            actuators=tuple(
+                ActuatorSpec(
+                    name=a.name,
+                    kind=a.kind,
+                    unit="mm" if a.kind == "pull" else "deg",
+                    low=a.range[0],
+                    high=a.range[1],
+                    neutral=a.neutral,
+                    mirror=a.mirror,
+                    group="neck" if a.target == "head" else "face",
+                )
+                for a in self.actuators
+            ),
+            control_hz=self.control_hz,
+            regions={k: tuple(v) for k, v in self.regions.items()},
+        )
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _count_obj_vertices(path: Path) -> int:
+    with path.open() as handle:
+        return sum(1 for line in handle if line.startswith("v "))
+
+
+def load_face_config(path: str | Path) -> FaceConfig:
+    """Read and validate a face.yaml; every failure is a ConfigError naming file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: face config not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        config = FaceConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {_location(error['loc'])}: {message}") from None
+
+    mesh_path = path.parent / config.skin.mesh
+    if not mesh_path.is_file():
+        raise ConfigError(f"{path}: skin.mesh: file {config.skin.mesh!r} not found beside the config")
+    n_vertices = _count_obj_vertices(mesh_path)
+    if n_vertices != N_LANDMARKS:
+        raise ConfigError(f"{mesh_path}: has {n_vertices} vertices, expected MediaPipe's {N_LANDMARKS}")
+    _check_indices(path, "skin.glued", config.skin.glued)
+    for i, actuator in enumerate(config.actuators):
+        _check_indices(path, f"actuators[{i}].anchors ({actuator.name})", actuator.anchors)
+    for side, eye in config.eyes.items():
+        _check_indices(path, f"eyes.{side}.iris", eye.iris)
+    for region, indices in config.regions.items():
+        _check_indices(path, f"regions.{region}", indices)
+    return config
+
+
+def _check_indices(path: Path, field: str, indices: list[int]) -> None:
+    bad = [i for i in indices if not 0 <= i < N_LANDMARKS]
+    if bad:
+        raise ConfigError(f"{path}: {field}: vertex index {bad[0]} does not exist (the mesh has {N_LANDMARKS})")
