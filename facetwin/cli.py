@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 
@@ -27,7 +26,7 @@ FaceOption = typer.Option(None, "--face", help="bundled face name, face folder o
 
 
 @app.command()
-def info(face: Optional[str] = FaceOption, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def info(face: str | None = FaceOption, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """The face's spec: actuators, their ranges and neutral commands, control rate."""
     from facetwin.face_config import load_face_config
     from facetwin.faces import resolve_face
@@ -51,6 +50,25 @@ def info(face: Optional[str] = FaceOption, as_json: bool = typer.Option(False, "
                       f"{a.neutral_command:+.3f}", a.mirror or "")
     Console().print(table)
     typer.echo(f"poses: {', '.join(config.poses)}")
+
+
+@app.command()
+def track(
+    source: str = typer.Option(..., "--source", help="image, folder of images, video, landmarks .npz or webcam:N"),
+    out: str = typer.Option(..., "--out", help="where to write the landmark track (.npz)"),
+    video: str | None = typer.Option(None, "--video", help="also write an overlay video of the mesh (.mp4)"),
+    landmarker: str | None = typer.Option(
+        None, "--landmarker", help="a MediaPipe face_landmarker.task for blendshapes (or $FACETWIN_FACE_LANDMARKER)"
+    ),
+    max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="stop after this many frames"),
+) -> None:
+    """Track a face: 478 landmarks per frame (image space and face frame), head pose, blendshapes."""
+    from facetwin.perception.track import track as run_track
+
+    result = run_track(source, out, video=video, landmarker=landmarker, max_frames=max_frames)
+    seen = int(result.face_visible.sum())
+    typer.echo(f"{out}: {len(result)} frames, face in {seen}, detector {result.detector}"
+               + (f"; overlay {video}" if video else ""))
 
 
 def main() -> None:

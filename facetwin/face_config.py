@@ -96,6 +96,29 @@ class SkinConfig(_Strict):
     bending: float = Field(1.0, ge=0.0)
 
 
+RGB = tuple[float, float, float]
+
+
+class PaintConfig(_Strict):
+    color: RGB
+    vertices: list[int]
+
+
+class AppearanceConfig(_Strict):
+    """Procedural colours: a robot face carries no photo texture, so it is nobody's likeness."""
+
+    skin: RGB = (0.82, 0.64, 0.54)
+    brows: PaintConfig | None = None
+    lips: PaintConfig | None = None
+    sclera: RGB = (0.94, 0.93, 0.90)
+    iris: RGB = (0.27, 0.42, 0.30)
+    pupil: RGB = (0.03, 0.03, 0.03)
+    iris_radius: float = Field(5.8, gt=0.0)
+    pupil_radius: float = Field(2.4, gt=0.0)
+    mouth: RGB = (0.18, 0.06, 0.06)
+    background: RGB = (0.42, 0.45, 0.50)
+
+
 class FaceConfig(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -104,6 +127,7 @@ class FaceConfig(_Strict):
     eyes: dict[Literal["left", "right"], EyeConfig]
     actuators: list[ActuatorConfig] = Field(min_length=1)
     regions: dict[str, list[int]]
+    appearance: AppearanceConfig = AppearanceConfig()
     poses: dict[str, dict[str, float]] = Field(default_factory=dict)
     provenance: dict = Field(default_factory=dict)
 
@@ -195,6 +219,9 @@ def load_face_config(path: str | Path) -> FaceConfig:
         _check_indices(path, f"actuators[{i}].anchors ({actuator.name})", actuator.anchors)
     for side, eye in config.eyes.items():
         _check_indices(path, f"eyes.{side}.iris", eye.iris)
+    for paint in ("brows", "lips"):
+        if getattr(config.appearance, paint) is not None:
+            _check_indices(path, f"appearance.{paint}.vertices", getattr(config.appearance, paint).vertices)
     for region, indices in config.regions.items():
         _check_indices(path, f"regions.{region}", indices)
     return config

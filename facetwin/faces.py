@@ -29,4 +29,5 @@ def resolve_face(face: str | Path | None = None) -> Path:
     bundled = faces_root() / str(face) / "face.yaml"
     if bundled.is_file():
         return bundled
-    raise ConfigError(f"unknown face {str(face)!r}: not a path, and the bundled faces are {', '.join(available_faces())}")
+    bundled_names = ", ".join(available_faces())
+    raise ConfigError(f"unknown face {str(face)!r}: not a path, and the bundled faces are {bundled_names}")

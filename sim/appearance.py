@@ -1,0 +1,53 @@
+"""Procedural colours of the twin: skin tone, brows, lips and eyes, from face.yaml alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+from facetwin.sim.rig import FaceModel
+
+from facetwin.spec import N_LANDMARKS
+
+
+def skin_colors(model: FaceModel) -> np.ndarray:
+    """RGBA per refined vertex; a refinement vertex takes a paint only if both parents have it."""
+    look = model.config.appearance
+    n = model.mesh.n_vertices
+    colors = np.tile(np.array([*look.skin, 1.0]), (n, 1))
+    for paint in (look.brows, look.lips):
+        if paint is None:
+            continue
+        painted = np.zeros(n, dtype=bool)
+        painted[paint.vertices] = True
+        for offset, (a, b) in enumerate(model.mesh.parents):
+            painted[N_LANDMARKS + offset] = painted[a] and painted[b]
+        colors[painted, :3] = paint.color
+    return (colors * 255).astype(np.uint8)
+
+
+def eyeball(model: FaceModel, side: int) -> trimesh.Trimesh:
+    """A sphere in the eye's own frame (centre at the origin, gaze along +z): sclera, iris, pupil."""
+    look = model.config.appearance
+    radius = float(model.eye_radius[side])
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=radius)
+    v = sphere.vertices
+    off_axis = np.hypot(v[:, 0], v[:, 1])
+    front = v[:, 2] > 0
+    colors = np.tile(np.array([*look.sclera, 1.0]), (len(v), 1))
+    colors[front & (off_axis < look.iris_radius), :3] = look.iris
+    colors[front & (off_axis < look.pupil_radius), :3] = look.pupil
+    sphere.visual.vertex_colors = (colors * 255).astype(np.uint8)
+    return sphere
+
+
+def mouth_cavity(model: FaceModel) -> trimesh.Trimesh:
+    """A dark body behind the lips, so an open mouth shows a mouth and not the background."""
+    lips = model.neutral_landmarks[[61, 291, 13, 14]].astype(np.float64)
+    width = float(np.linalg.norm(lips[0] - lips[1]))
+    body = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
+    body.apply_scale([0.45 * width, 0.55 * width, 0.35 * width])
+    centre = lips.mean(0) + np.array([0.0, -0.15 * width, -0.45 * width])
+    body.apply_translation(centre)
+    rgba = (np.array([*model.config.appearance.mouth, 1.0]) * 255).astype(np.uint8)
+    body.visual = trimesh.visual.ColorVisuals(body, vertex_colors=np.tile(rgba, (len(body.vertices), 1)))
+    return body

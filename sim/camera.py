@@ -1,0 +1,120 @@
+"""The twin's headless camera: pyrender offscreen, like a robot's frontal self-observation camera."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sp
+from facetwin.sim.gl_platform import select_gl_platform
+from facetwin.sim.rig import FaceModel
+
+from facetwin.errors import BackendError
+
+select_gl_platform()
+import pyrender  # noqa: E402  (the GL platform must be chosen before OpenGL is imported)
+import pyrender.renderer  # noqa: E402
+from facetwin.sim.appearance import eyeball, mouth_cavity, skin_colors  # noqa: E402
+from OpenGL import GL  # noqa: E402
+
+
+@contextmanager
+def _single_sample_framebuffers():
+    """pyrender always allocates a 4x multisampled framebuffer; on a software rasteriser that
+    halves the frame rate, and a robot's camera image is not antialiased anyway."""
+    original = pyrender.renderer.glRenderbufferStorageMultisample
+    pyrender.renderer.glRenderbufferStorageMultisample = (
+        lambda target, _samples, fmt, width, height: GL.glRenderbufferStorageMultisample(target, 0, fmt, width, height)
+    )
+    try:
+        yield
+    finally:
+        pyrender.renderer.glRenderbufferStorageMultisample = original
+
+
+def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
+    """Camera-to-world pose for an OpenGL camera (looking down its own -z)."""
+    forward = target - eye
+    forward = forward / np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    true_up = np.cross(right, forward)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, true_up, -forward, eye
+    return pose
+
+
+class FaceCamera:
+    """Renders skin, eyes and mouth cavity under a head pose; the skin is re-uploaded per frame,
+    the rigid parts only move their nodes."""
+
+    def __init__(self, model: FaceModel, width: int = 256, height: int = 256, distance_mm: float = 400.0,
+                 yfov_deg: float = 30.0, antialias: bool = False):
+        self.model = model
+        self.width, self.height = width, height
+        try:
+            self._renderer = pyrender.OffscreenRenderer(width, height)
+            if not antialias:
+                with _single_sample_framebuffers():
+                    self._renderer._renderer._configure_main_framebuffer()
+        except Exception as exc:  # pyrender raises bare GL/EGL errors of many kinds
+            raise BackendError(f"cannot open an offscreen GL context ({type(exc).__name__}: {exc}); "
+                               "try PYOPENGL_PLATFORM=osmesa with libosmesa6 installed") from None
+        look = model.config.appearance
+        self.scene = pyrender.Scene(bg_color=[*look.background, 1.0], ambient_light=[0.35, 0.35, 0.35])
+        faces = model.mesh.faces
+        self._faces = faces
+        self._colors = skin_colors(model)
+        n_v, n_f = model.mesh.n_vertices, len(faces)
+        self._incidence = sp.csr_matrix(
+            (np.ones(3 * n_f), (faces.ravel(), np.repeat(np.arange(n_f), 3))), shape=(n_v, n_f)
+        )
+        self._head = pyrender.Node(name="head", matrix=np.eye(4))
+        self.scene.add_node(self._head)
+        self._skin = None
+        self._eyes = [
+            self.scene.add(pyrender.Mesh.from_trimesh(eyeball(model, side)), parent_node=self._head)
+            for side in (0, 1)
+        ]
+        self.scene.add(pyrender.Mesh.from_trimesh(mouth_cavity(model)), parent_node=self._head)
+        self.target = np.array([0.0, -32.0, 0.0])
+        self._camera = self.scene.add(pyrender.PerspectiveCamera(yfov=np.deg2rad(yfov_deg), znear=50.0, zfar=2000.0))
+        self._light = self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=3.0))
+        self.set_view(distance_mm=distance_mm)
+
+    def set_view(self, distance_mm: float = 400.0, offset_mm=(0.0, 0.0, 0.0), light_intensity: float = 3.0,
+                 light_dir=(0.25, 0.5, 1.0)) -> None:
+        """Camera placement and key light; domain randomisation varies these."""
+        eye = self.target + np.array([0.0, 0.0, distance_mm]) + np.asarray(offset_mm, dtype=np.float64)
+        self.scene.set_pose(self._camera, look_at(eye, self.target))
+        self.scene.set_pose(self._light, look_at(self.target + 500.0 * np.asarray(light_dir), self.target))
+        self._light.light.intensity = light_intensity
+
+    def _normals(self, vertices: np.ndarray) -> np.ndarray:
+        tri = vertices[self._faces]
+        face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        normals = self._incidence @ face_normals
+        return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+
+    def render(self, vertices: np.ndarray, eye_rotation: np.ndarray, head_pose: np.ndarray) -> np.ndarray:
+        """RGB uint8 (H, W, 3) of the face with skin `vertices` (face frame, mm)."""
+        primitive = pyrender.Primitive(
+            positions=vertices.astype(np.float32), normals=self._normals(vertices).astype(np.float32),
+            indices=self._faces, color_0=self._colors, mode=pyrender.constants.GLTF.TRIANGLES,
+        )
+        if self._skin is not None:
+            self.scene.remove_node(self._skin)
+        self._skin = self.scene.add(pyrender.Mesh([primitive]), parent_node=self._head)
+        self.scene.set_pose(self._head, head_pose)
+        for node, centre in zip(self._eyes, self.model.eye_centers):
+            pose = np.eye(4)
+            pose[:3, :3] = eye_rotation
+            pose[:3, 3] = centre
+            self.scene.set_pose(node, pose)
+        color, _ = self._renderer.render(self.scene)
+        return color
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.delete()
+            self._renderer = None

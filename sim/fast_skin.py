@@ -1,0 +1,99 @@
+"""The fast skin: precomputed elastic modes combined linearly, batched in numpy, differentiable in torch.
+
+Every skin feature (an actuator's travel, or sin / 1 - cos of the jaw angle) has one
+precomputed displacement field over the refined mesh. Landmarks for a batch of faces are then
+one matrix product, and the same product in torch gives gradients for oracles and self-models.
+The eyes turn rigidly about their centres; the neck moves the whole head and so leaves
+face-frame landmarks unchanged. The fields are cached on disk, keyed by a hash of the face's
+files and of this model's version.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from facetwin.sim.elastic import solve_responses, stiffness
+from facetwin.sim.kinematics import eye_rotation
+from facetwin.sim.rig import FaceModel
+
+MODEL_VERSION = "fast-skin-1"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("FACETWIN_CACHE_DIR"):
+        return Path(os.environ["FACETWIN_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "facetwin"
+
+
+def compute_modes(model: FaceModel) -> np.ndarray:
+    """Displacement fields (features, vertices, 3) per unit of each feature value."""
+    vertices, faces = model.mesh.vertices, model.mesh.faces
+    k = stiffness(vertices, faces, model.config.skin.membrane, model.config.skin.bending)
+    constrained = model.constrained
+    slot = {v: i for i, v in enumerate(constrained)}
+    prescribed = np.zeros((len(constrained), 3 * model.n_features))
+    for f, feature in enumerate(model.features):
+        rows = [slot[a] for a in feature.anchors]
+        prescribed[rows, 3 * f : 3 * f + 3] = feature.displacement
+    # The stiffness acts on each coordinate alike, so column 3f + axis is one scalar field.
+    solved = solve_responses(k, constrained, prescribed)
+    return solved.reshape(len(vertices), model.n_features, 3).transpose(1, 0, 2)
+
+
+def load_modes(model: FaceModel) -> np.ndarray:
+    """The modes from the on-disk cache, computed and written atomically on a miss."""
+    path = cache_dir() / f"{model.spec.name}-{model.digest}-{MODEL_VERSION}.npy"
+    if path.is_file():
+        try:
+            modes = np.load(path)
+            if modes.shape == (model.n_features, model.mesh.n_vertices, 3):
+                return modes
+        except (OSError, ValueError):
+            pass
+    modes = compute_modes(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+        np.save(handle, modes)
+    os.replace(handle.name, path)
+    return modes
+
+
+class FastSkin:
+    """Landmarks (and, for rendering, every skin vertex) from actuator positions, batched."""
+
+    def __init__(self, model: FaceModel, modes: np.ndarray | None = None):
+        self.model = model
+        self.modes = load_modes(model) if modes is None else modes
+        n_lm = len(model.neutral_landmarks)
+        self.landmark_modes = np.ascontiguousarray(self.modes[:, :n_lm].reshape(model.n_features, -1), dtype=np.float32)
+        self.neutral = model.neutral_landmarks.reshape(-1).astype(np.float32)
+        self.gains = np.ones(model.n_features, dtype=np.float32)
+
+    def landmarks(self, positions: np.ndarray, gains: np.ndarray | None = None) -> np.ndarray:
+        """(..., A) actuator positions in their units -> (..., 478, 3) float32 landmarks, face frame."""
+        positions = np.asarray(positions)
+        features = self.model.feature_values(positions).astype(np.float32)
+        if gains is not None:
+            features = features * gains
+        flat = self.neutral + features @ self.landmark_modes
+        out = flat.reshape(*positions.shape[:-1], -1, 3)
+        self._place_irises(out, positions)
+        return out
+
+    def vertices(self, positions: np.ndarray) -> np.ndarray:
+        """(A,) positions -> every vertex of the refined skin (V, 3), for rendering one face."""
+        features = self.model.feature_values(np.asarray(positions, dtype=np.float64))
+        out = self.model.mesh.vertices + np.tensordot(features, self.modes, axes=1)
+        self._place_irises(out, positions)
+        return out
+
+    def _place_irises(self, out: np.ndarray, positions: np.ndarray) -> None:
+        if not self.model.eye_joints:
+            return
+        rotation = eye_rotation(self.model, positions)
+        for centre, iris in zip(self.model.eye_centers, self.model.iris):
+            rest = self.model.mesh.vertices[iris] - centre
+            out[..., iris, :] = (centre + np.einsum("...ij,kj->...ki", rotation, rest)).astype(out.dtype)

@@ -1,0 +1,68 @@
+"""The skin mesh: read in MediaPipe order and refined without losing the landmark identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facetwin.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SkinMesh:
+    """Vertices (mm, face frame) and triangles. The first 478 vertices are MediaPipe's landmarks
+    (the 10 iris points belong to no triangle); refinement appends vertices after them, and
+    `parents` gives, for each appended vertex, the two vertices it is the midpoint of."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    parents: np.ndarray
+
+    @property
+    def n_vertices(self) -> int:
+        return len(self.vertices)
+
+
+def read_obj(path: Path) -> SkinMesh:
+    """Read `v` and `f` lines only, keeping vertex order (general loaders drop unreferenced
+    vertices such as the iris points, which would break the landmark numbering)."""
+    vertices, faces = [], []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        parts = line.split()
+        if not parts or parts[0] not in ("v", "f"):
+            continue
+        try:
+            if parts[0] == "v":
+                vertices.append([float(t) for t in parts[1:4]])
+            else:
+                faces.append([int(t.split("/")[0]) - 1 for t in parts[1:4]])
+        except (ValueError, IndexError) as exc:
+            raise ConfigError(f"{path}: line {number}: malformed OBJ entry ({exc})") from None
+    vertices_arr = np.asarray(vertices, dtype=np.float64)
+    faces_arr = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    if not np.isfinite(vertices_arr).all():
+        raise ConfigError(f"{path}: non-finite vertex coordinates")
+    if faces_arr.size and (faces_arr.min() < 0 or faces_arr.max() >= len(vertices_arr)):
+        raise ConfigError(f"{path}: a face refers to a vertex that does not exist")
+    return SkinMesh(vertices_arr, faces_arr, np.zeros((0, 2), dtype=np.int64))
+
+
+def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
+    """Midpoint subdivision: each triangle into four, original vertices keep their indices."""
+    vertices, faces = mesh.vertices, mesh.faces
+    parents = [mesh.parents]
+    for _ in range(levels):
+        edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+        unique, inverse = np.unique(edges, axis=0, return_inverse=True)
+        inverse = inverse.reshape(3, -1)
+        mid = len(vertices) + inverse
+        vertices = np.concatenate([vertices, vertices[unique].mean(axis=1)])
+        parents.append(unique)
+        a, b, c = faces.T
+        ab, bc, ca = mid
+        faces = np.concatenate(
+            [np.stack(t, axis=1) for t in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))]
+        )
+    return SkinMesh(vertices, faces, np.concatenate(parents))

@@ -1,0 +1,110 @@
+"""Hobby-servo dynamics for a batch of faces: latency, first-order lag, speed limit, deadband, backlash.
+
+A command reaches the skin only through this model. Within a control period the command is
+held and the servos are integrated in substeps: the command arrives `latency` late, the horn
+follows it with time constant `tau` but never faster than `max_speed`, ignores errors inside
+the `deadband`, and the linkage that pulls the skin lags the horn by up to half the `backlash`
+on each side. Every parameter is per actuator and may differ per face in the batch (domain
+randomisation), so arrays broadcast as (batch, actuators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facetwin.face_config import FaceConfig
+
+
+@dataclass
+class ServoParams:
+    """Arrays of shape (A,) or (B, A); times in seconds, speed/deadband/backlash in actuator units."""
+
+    latency: np.ndarray
+    tau: np.ndarray
+    max_speed: np.ndarray
+    deadband: np.ndarray
+    backlash: np.ndarray
+
+    @classmethod
+    def from_config(cls, config: FaceConfig) -> ServoParams:
+        servos = [a.servo for a in config.actuators]
+        return cls(
+            latency=np.array([s.latency_ms / 1000.0 for s in servos]),
+            tau=np.array([s.tau_ms / 1000.0 for s in servos]),
+            max_speed=np.array([s.max_speed for s in servos]),
+            deadband=np.array([s.deadband for s in servos]),
+            backlash=np.array([s.backlash for s in servos]),
+        )
+
+
+class ServoBank:
+    """The servos of `batch` faces, stepped together one control period at a time."""
+
+    def __init__(self, params: ServoParams, neutral: np.ndarray, control_period: float, substeps: int = 8,
+                 batch: int = 1):
+        self.params = params
+        self.neutral = np.asarray(neutral, dtype=np.float64)
+        self.period = control_period
+        self.substeps = substeps
+        self.batch = batch
+        self.n_actuators = len(self.neutral)
+        self._configure()
+        self.reset()
+
+    def _configure(self) -> None:
+        dt = self.period / self.substeps
+        p = self.params
+        shape = (self.batch, self.n_actuators)
+        self._alpha = np.broadcast_to(1.0 - np.exp(-dt / p.tau), shape).copy()
+        self._max_step = np.broadcast_to(p.max_speed * dt, shape).copy()
+        self._deadband = np.broadcast_to(p.deadband, shape).copy()
+        self._half_backlash = np.broadcast_to(0.5 * p.backlash, shape).copy()
+        delay = np.broadcast_to(np.rint(p.latency / dt).astype(np.int64), shape)
+        # Substep s of a period sees the command issued ceil((delay - s) / substeps) periods ago.
+        sub = np.arange(self.substeps)[:, None, None]
+        self._age = np.maximum(-((sub - delay[None]) // self.substeps), 0)
+        self._history_len = int(self._age.max()) + 1
+        self._rows = np.arange(self.batch)[None, :, None]
+        self._cols = np.arange(self.n_actuators)[None, None, :]
+
+    def set_params(self, params: ServoParams) -> None:
+        """Change the servos (e.g. per-episode randomisation); state is kept."""
+        self.params = params
+        old_len = self._history_len
+        self._configure()
+        if self._history_len != old_len:
+            self.reset_history(self.horn)
+
+    def reset(self, positions: np.ndarray | None = None) -> None:
+        start = self.neutral if positions is None else positions
+        self.horn = np.broadcast_to(start, (self.batch, self.n_actuators)).astype(np.float64).copy()
+        self.load = self.horn.copy()
+        self.reset_history(self.horn)
+
+    def reset_history(self, positions: np.ndarray) -> None:
+        self._history = np.repeat(positions[None], self._history_len, axis=0)
+        self._head = 0
+
+    def reset_rows(self, rows: np.ndarray, positions: np.ndarray | None = None) -> None:
+        """Reset some faces of the batch (vector envs reset episodes independently)."""
+        start = self.neutral if positions is None else positions
+        self.horn[rows] = start
+        self.load[rows] = start
+        self._history[:, rows] = start
+
+    def step(self, targets: np.ndarray) -> np.ndarray:
+        """Integrate one control period towards `targets` (B, A) in actuator units; returns the load side."""
+        self._head = (self._head + 1) % self._history_len
+        self._history[self._head] = targets
+        slots = (self._head - self._age) % self._history_len
+        delayed = self._history[slots, self._rows, self._cols]
+        horn, load = self.horn, self.load
+        for s in range(self.substeps):
+            error = delayed[s] - horn
+            move = np.clip(error * self._alpha, -self._max_step, self._max_step)
+            move[np.abs(error) <= self._deadband] = 0.0
+            horn += move
+            np.clip(load, horn - self._half_backlash, horn + self._half_backlash, out=load)
+        return load

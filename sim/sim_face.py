@@ -1,0 +1,105 @@
+"""SimFace: the twin behind the FaceBackend contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from facetwin.sim.fast_skin import FastSkin
+from facetwin.sim.kinematics import eye_rotation, head_pose
+from facetwin.sim.rig import FaceModel, load_face
+from facetwin.sim.servo import ServoBank, ServoParams
+
+from facetwin.backend import FaceBackend
+from facetwin.command import validate_command
+from facetwin.errors import BackendError
+from facetwin.observation import FaceObservation
+from facetwin.spec import FaceSpec
+
+SKINS = ("fast",)
+
+
+class SimFace(FaceBackend):
+    """The simulated face: a command goes through the servo model, the servos pull the skin,
+    and the observation comes one control period later, with an image when `render` is set.
+
+    `actuator_positions` are the servo horns' positions in command units, like a hardware
+    read-back after calibration; landmarks follow the linkages (after backlash).
+    """
+
+    def __init__(self, face: str | Path | FaceModel | None = None, *, skin: str = "fast", render: bool = False,
+                 width: int = 256, height: int = 256, substeps: int = 8):
+        if skin not in SKINS:
+            raise BackendError(f"unknown skin {skin!r}; choose one of {', '.join(SKINS)}")
+        self.model = face if isinstance(face, FaceModel) else load_face(face)
+        self.skin = FastSkin(self.model)
+        spec = self.model.spec
+        self._neutral_positions = spec.command_to_position(spec.neutral_command)
+        self.servos = ServoBank(ServoParams.from_config(self.model.config), self._neutral_positions,
+                                spec.control_period, substeps=substeps)
+        self._render = render
+        self._size = (width, height)
+        self._camera = None
+        self._closed = False
+        self._time = 0.0
+        self._command = spec.neutral_command.copy()
+
+    @property
+    def spec(self) -> FaceSpec:
+        return self.model.spec
+
+    @property
+    def camera(self):
+        """The headless camera, opened on first use (OpenGL is only loaded when images are wanted)."""
+        if self._camera is None:
+            from facetwin.sim.camera import FaceCamera
+
+            self._camera = FaceCamera(self.model, *self._size)
+        return self._camera
+
+    def reset(self, seed: int | None = None) -> FaceObservation:
+        self._check_open()
+        self.servos.reset()
+        self._time = 0.0
+        self._command = self.spec.neutral_command.copy()
+        return self._observe()
+
+    def step(self, command) -> FaceObservation:
+        self._check_open()
+        self._command = validate_command(self.spec, command)
+        targets = self.spec.command_to_position(self._command)[None]
+        self.servos.step(targets)
+        self._time += self.spec.control_period
+        return self._observe()
+
+    def render(self) -> np.ndarray:
+        """RGB image of the face as it is now."""
+        self._check_open()
+        load = self.servos.load[0]
+        return self.camera.render(self.skin.vertices(load), eye_rotation(self.model, load), head_pose(self.model, load))
+
+    def _observe(self) -> FaceObservation:
+        load = self.servos.load[0]
+        return FaceObservation(
+            time=self._time,
+            actuator_positions=self.spec.position_to_command(self.servos.horn[0]),
+            landmarks=self.skin.landmarks(load),
+            command=self._command.copy(),
+            image=self.render() if self._render else None,
+            head_pose=head_pose(self.model, load),
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendError("this SimFace is closed")
+
+    def close(self) -> None:
+        if self._camera is not None:
+            self._camera.close()
+            self._camera = None
+        self._closed = True
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_camera"] = None
+        return state
