@@ -225,8 +225,7 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         | {168, 6}
     )
     jaw_rim = [i for i in oval if y[i] <= mouth_y + 5.0]
-    lower_lip = [i for i in lips if y[i] < mouth_y - 0.5 and abs(x[i]) < abs(x[291]) - 3]
-    upper_lip = [i for i in lips if y[i] > mouth_y + 0.5 and abs(x[i]) < abs(x[291]) - 3]
+    lower_lip, upper_lip = list(LOWER_LIP), list(UPPER_LIP)
     chin = [i for i in range(468) if y[i] < mouth_y - 22.0 and abs(x[i]) < 25.0]
 
     def servo(speed: float, latency: float = 20.0, tau: float = 40.0, deadband: float = 0.05,
@@ -295,8 +294,10 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
     actuators.append({"name": "lip_pucker", "kind": "pull", "range": [0.0, 8.0], "neutral": 0.0,
                       "anchors": lips, "direction": [0.0, 0.0, 1.0], "directions": pucker_dirs,
                       "servo": servo(100.0)})
-    jaw_anchors = sorted(set(jaw_rim) | set(chin) | set(lower_lip) | {corner["L"], corner["R"]})
-    jaw_weights = [0.5 if i in corner.values() else 1.0 for i in jaw_anchors]
+    # The lip corners ride half on the jaw, like a corner linkage mounted between skull and jaw.
+    corners = {61, 291, 78, 308}
+    jaw_anchors = sorted(set(jaw_rim) | set(chin) | set(lower_lip) | corners)
+    jaw_weights = [0.5 if i in corners else 1.0 for i in jaw_anchors]
     jaw_pivot = (0.0, float(mouth_y + 25.0), float(shape[:, 2].min() - 40.0))
     actuators.append({"name": "jaw_open", "kind": "rotation", "target": "skin", "range": [-1.0, 18.0],
                       "anchors": jaw_anchors, "weights": jaw_weights, "axis": [1.0, 0.0, 0.0],
@@ -328,6 +329,11 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         "background": [0.42, 0.45, 0.50],
     }
     return {"glued": glued, "actuators": actuators, "regions": regions, "eyes": eye_cfg, "appearance": appearance}
+
+
+# MediaPipe's lip contours, outer then inner, without the corners (61, 291 outer; 78, 308 inner).
+UPPER_LIP = (185, 40, 39, 37, 0, 267, 269, 270, 409, 191, 80, 81, 82, 13, 312, 311, 310, 415)
+LOWER_LIP = (146, 91, 181, 84, 17, 314, 405, 321, 375, 95, 88, 178, 87, 14, 317, 402, 318, 324)
 
 
 def _mirror_right_side(actuators: list[dict], perm: np.ndarray) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 
 from facetwin.errors import FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
-
 
 
 @app.callback()
@@ -69,6 +69,111 @@ def track(
     seen = int(result.face_visible.sum())
     typer.echo(f"{out}: {len(result)} frames, face in {seen}, detector {result.detector}"
                + (f"; overlay {video}" if video else ""))
+
+
+@app.command()
+def render(
+    out: Path = typer.Option(Path("face.png"), "--out", help="PNG to write"),
+    command: str | None = typer.Option(None, "--command", help="N values in [-1, 1], or name=value,..."),
+    pose: str | None = typer.Option(None, "--pose", help="a named pose of the face (see `facetwin info`)"),
+    face: str | None = FaceOption,
+    size: int = typer.Option(256, "--size", min=32, max=2048),
+    settle: float = typer.Option(1.0, "--settle", min=0.0, help="seconds the command is held before the picture"),
+) -> None:
+    """Render the face holding a command or a named pose."""
+    import imageio.v2 as imageio
+
+    from facetwin.sim import SimFace
+    from facetwin.sim.poses import parse_command, pose_command
+
+    if command is not None and pose is not None:
+        raise typer.BadParameter("give --command or --pose, not both")
+    with SimFace(face, width=size, height=size) as twin:
+        config = twin.model.config
+        target = (parse_command(config, command) if command is not None
+                  else pose_command(config, pose or "neutral"))
+        twin.reset()
+        for _ in range(max(1, int(settle * twin.spec.control_hz))):
+            obs = twin.step(target)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        imageio.imwrite(out, twin.render())
+    applied = ",".join(f"{v:.2f}" for v in obs.command)
+    typer.echo(f"wrote {out} (applied command {applied})")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo.mp4"), "--out", help="video to write"),
+    face: str | None = FaceOption,
+    size: int = typer.Option(384, "--size", min=64, max=2048),
+) -> None:
+    """The main job: run the face through its named poses and write the video."""
+    from facetwin.sim.showreel import render_showreel
+
+    path = render_showreel(out, face=face, size=size)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def bench(
+    json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
+    seconds: float = typer.Option(3.0, "--seconds", min=0.1, help="time per measurement"),
+    batch: int = typer.Option(1024, "--batch", min=1),
+    face: str | None = FaceOption,
+) -> None:
+    """Measure the twin: batched face-steps/s, SimFace.step rate, render frames/s."""
+    import os
+    import platform
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from facetwin.sim import bench as sim_bench
+
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "fast_skin": sim_bench.bench_fast_skin(batch=batch, seconds=seconds, face=face),
+        "sim_face_step": sim_bench.bench_sim_face(seconds=seconds, face=face),
+        "render_256": sim_bench.bench_render(size=256, seconds=seconds, face=face),
+    }
+    table = Table(title="facetwin bench")
+    for column in ("measurement", "per second", "p50 ms", "p95 ms"):
+        table.add_column(column)
+    rows = [
+        (f"batched face-steps (batch {batch}, servo + skin)", results["fast_skin"]["face_steps"]),
+        (f"batched fast-skin landmarks only (batch {batch})", results["fast_skin"]["skin_only"]),
+        ("SimFace.step, single face", results["sim_face_step"]),
+        (f"render 256x256 ({results['render_256']['gl_renderer']})", results["render_256"]),
+    ]
+    for name, r in rows:
+        table.add_row(name, f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.3f}", f"{r['latency_ms_p95']:.3f}")
+    Console().print(table)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2))
+        typer.echo(f"wrote {json_path}")
+
+
+@app.command()
+def calibrate(
+    backend: str = typer.Option(..., "--backend", help="e.g. maestro:/dev/ttyACM0, pca9685:1:0x40, emulated:maestro"),
+    robot_id: str | None = typer.Option(None, "--robot-id", help="name of this robot (default: <face>-<kind>)"),
+    face: str | None = FaceOption,
+) -> None:
+    """Nudge each actuator with the keys, confirm its ends and rest position, save the calibration."""
+    from functools import partial
+
+    from facetwin.face_config import load_face_config
+    from facetwin.faces import resolve_face
+    from facetwin.hardware.backend_url import parse_backend
+    from facetwin.hardware.calibrate_walkthrough import calibrate_interactively, terminal_keys
+    from facetwin.hardware.calibration import save_calibration
+
+    spec = load_face_config(resolve_face(face)).to_spec()
+    robot_id = robot_id or f"{spec.name}-{parse_backend(backend).kind}"
+    # Prompts go to stderr so stdout carries only the result.
+    calibration = calibrate_interactively(backend, spec, robot_id, terminal_keys(), partial(typer.echo, err=True))
+    typer.echo(f"saved {save_calibration(calibration)}")
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def mouth_cavity(model: FaceModel) -> trimesh.Trimesh:
     lips = model.neutral_landmarks[[61, 291, 13, 14]].astype(np.float64)
     width = float(np.linalg.norm(lips[0] - lips[1]))
     body = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
-    body.apply_scale([0.45 * width, 0.55 * width, 0.35 * width])
+    body.apply_scale([0.56 * width, 0.6 * width, 0.4 * width])
     centre = lips.mean(0) + np.array([0.0, -0.15 * width, -0.45 * width])
     body.apply_translation(centre)
     rgba = (np.array([*model.config.appearance.mouth, 1.0]) * 255).astype(np.uint8)

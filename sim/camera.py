@@ -112,7 +112,7 @@ class FaceCamera:
             pose[:3, 3] = centre
             self.scene.set_pose(node, pose)
         color, _ = self._renderer.render(self.scene)
-        return color
+        return np.ascontiguousarray(color)
 
     def close(self) -> None:
         if self._renderer is not None:

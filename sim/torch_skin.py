@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from facetwin.sim.fast_skin import FastSkin
 
 
