@@ -344,7 +344,8 @@ def _mirror_right_side(actuators: list[dict], perm: np.ndarray) -> None:
         left = by_name.get(right.get("mirror", ""))
         if not right["name"].endswith("_R") or left is None:
             continue
-        pairs = sorted(zip((int(perm[i]) for i in left["anchors"]), left.get("weights") or [None] * len(left["anchors"])))
+        weights = left.get("weights") or [None] * len(left["anchors"])
+        pairs = sorted(zip((int(perm[i]) for i in left["anchors"]), weights))
         right["anchors"] = [a for a, _ in pairs]
         if "weights" in left:
             right["weights"] = [w for _, w in pairs]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
-from facetwin.sim.rig import FaceModel
 
+from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import load_face
 from facetwin.sim.servo import ServoBank, ServoParams

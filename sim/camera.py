@@ -6,16 +6,17 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
-from facetwin.sim.gl_platform import select_gl_platform
-from facetwin.sim.rig import FaceModel
 
 from facetwin.errors import BackendError
+from facetwin.sim.gl_platform import select_gl_platform
+from facetwin.sim.rig import FaceModel
 
 select_gl_platform()
 import pyrender  # noqa: E402  (the GL platform must be chosen before OpenGL is imported)
 import pyrender.renderer  # noqa: E402
-from facetwin.sim.appearance import eyeball, mouth_cavity, skin_colors  # noqa: E402
 from OpenGL import GL  # noqa: E402
+
+from facetwin.sim.appearance import eyeball, mouth_cavity, skin_colors  # noqa: E402
 
 
 @contextmanager
@@ -115,6 +116,27 @@ class FaceCamera:
         return np.ascontiguousarray(color)
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.delete()
-            self._renderer = None
+        """Free this camera's GL objects and context.
+
+        pyrender's EGL platform also terminates the EGL display on delete, and EGL hands every
+        context in a process the same display, so that would break the other cameras still open;
+        the display is left to the process instead.
+        """
+        if self._renderer is None:
+            return
+        platform = self._renderer._platform
+        platform.make_current()
+        self._renderer._renderer.delete()
+        if hasattr(platform, "_egl_display"):
+            from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglDestroyContext, eglMakeCurrent
+
+            eglMakeCurrent(platform._egl_display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
+            eglDestroyContext(platform._egl_display, platform._egl_context)
+            platform._egl_context = None
+            platform._egl_display = None
+        else:
+            platform.delete_context()
+        # Detach the parts already freed, so pyrender's own finaliser finds nothing to delete twice.
+        self._renderer._renderer = None
+        self._renderer._platform = None
+        self._renderer = None

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from facetwin.sim.elastic import solve_responses, stiffness
 from facetwin.sim.kinematics import eye_rotation
 from facetwin.sim.rig import FaceModel

@@ -14,10 +14,10 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from facetwin.sim.mesh import SkinMesh, read_obj, subdivide
 
 from facetwin.face_config import FaceConfig, load_face_config
 from facetwin.faces import resolve_face
+from facetwin.sim.mesh import SkinMesh, read_obj, subdivide
 from facetwin.spec import N_LANDMARKS, FaceSpec
 
 

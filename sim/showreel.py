@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
 from facetwin.sim.poses import pose_command
 from facetwin.sim.sim_face import SimFace
-
 from facetwin.video import VideoWriter, label
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from facetwin.sim.fast_skin import FastSkin
-from facetwin.sim.kinematics import eye_rotation, head_pose
-from facetwin.sim.rig import FaceModel, load_face
-from facetwin.sim.servo import ServoBank, ServoParams
 
 from facetwin.backend import FaceBackend
 from facetwin.command import validate_command
 from facetwin.errors import BackendError
 from facetwin.observation import FaceObservation
+from facetwin.sim.fast_skin import FastSkin
+from facetwin.sim.kinematics import eye_rotation, head_pose
+from facetwin.sim.rig import FaceModel, load_face
+from facetwin.sim.servo import ServoBank, ServoParams
 from facetwin.spec import FaceSpec
 
 SKINS = ("fast",)
