@@ -69,17 +69,18 @@ class FastSkin:
         self.model = model
         self.modes = load_modes(model) if modes is None else modes
         n_lm = len(model.neutral_landmarks)
-        self.landmark_modes = np.ascontiguousarray(self.modes[:, :n_lm].reshape(model.n_features, -1), dtype=np.float32)
-        self.neutral = model.neutral_landmarks.reshape(-1).astype(np.float32)
-        self.gains = np.ones(model.n_features, dtype=np.float32)
+        landmark_modes = self.modes[:, :n_lm].reshape(model.n_features, -1)
+        # The neutral face rides along as a last mode with a constant feature of one, so a batch
+        # of landmarks is a single matrix product with no extra pass over the output.
+        neutral = model.neutral_landmarks.reshape(1, -1)
+        self.landmark_modes = np.ascontiguousarray(np.concatenate([landmark_modes, neutral]), dtype=np.float32)
 
-    def landmarks(self, positions: np.ndarray, gains: np.ndarray | None = None) -> np.ndarray:
+    def landmarks(self, positions: np.ndarray) -> np.ndarray:
         """(..., A) actuator positions in their units -> (..., 478, 3) float32 landmarks, face frame."""
         positions = np.asarray(positions)
-        features = self.model.feature_values(positions).astype(np.float32)
-        if gains is not None:
-            features = features * gains
-        flat = self.neutral + features @ self.landmark_modes
+        features = np.ones((*positions.shape[:-1], self.model.n_features + 1), dtype=np.float32)
+        features[..., :-1] = self.model.feature_values(positions)
+        flat = features @ self.landmark_modes
         out = flat.reshape(*positions.shape[:-1], -1, 3)
         self._place_irises(out, positions)
         return out

@@ -101,10 +101,17 @@ class ServoBank:
         slots = (self._head - self._age) % self._history_len
         delayed = self._history[slots, self._rows, self._cols]
         horn, load = self.horn, self.load
+        error, move, low, high = (np.empty_like(horn) for _ in range(4))
+        moving = np.empty(horn.shape, dtype=bool)
+        # In-place arithmetic: at a batch of 1,024 faces the allocations would cost more than the maths.
         for s in range(self.substeps):
-            error = delayed[s] - horn
-            move = np.clip(error * self._alpha, -self._max_step, self._max_step)
-            move[np.abs(error) <= self._deadband] = 0.0
+            np.subtract(delayed[s], horn, out=error)
+            np.multiply(error, self._alpha, out=move)
+            np.clip(move, -self._max_step, self._max_step, out=move)
+            np.greater(np.abs(error, out=error), self._deadband, out=moving)
+            np.multiply(move, moving, out=move)
             horn += move
-            np.clip(load, horn - self._half_backlash, horn + self._half_backlash, out=load)
+            np.subtract(horn, self._half_backlash, out=low)
+            np.add(horn, self._half_backlash, out=high)
+            np.clip(load, low, high, out=load)
         return load
