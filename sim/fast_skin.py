@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 
 import numpy as np
 
+from facetwin.cache import cache_dir
 from facetwin.sim.elastic import solve_responses, stiffness
 from facetwin.sim.kinematics import eye_rotation
 from facetwin.sim.rig import FaceModel
 
 MODEL_VERSION = "fast-skin-1"
-
-
-def cache_dir() -> Path:
-    if os.environ.get("FACETWIN_CACHE_DIR"):
-        return Path(os.environ["FACETWIN_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "facetwin"
 
 
 def compute_modes(model: FaceModel) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from facetwin.sim.fast_skin import FastSkin, cache_dir
+from facetwin.cache import cache_dir
+from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.torch_skin import TorchFastSkin
 
 

@@ -1,0 +1,13 @@
+"""Errors perception raises on bad input; each is one line naming the file or value at fault."""
+
+from __future__ import annotations
+
+from facetwin.errors import FacetwinError
+
+
+class PerceptionError(FacetwinError):
+    """A model file or setting perception cannot use (missing landmarker, bad filter value)."""
+
+
+class SourceError(PerceptionError):
+    """A frame source cannot be opened or read: a missing or undecodable file, an absent webcam."""

@@ -1,0 +1,148 @@
+"""Calibration files, the piecewise mapping, and the key-driven walkthrough against an emulator."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from facetwin.cli import app
+from facetwin.errors import ConfigError
+from facetwin.face_config import load_face_config
+from facetwin.faces import resolve_face
+from facetwin.hardware.calibrate_walkthrough import (
+    CalibrationAborted,
+    CalibrationWalkthrough,
+    keys_from_chars,
+)
+from facetwin.hardware.calibration import (
+    CalibrationMap,
+    calibration_path,
+    default_calibration,
+    load_calibration,
+    save_calibration,
+)
+from facetwin.hardware.maestro import MaestroBus
+from facetwin.hardware.maestro_emulator import MaestroEmulator
+
+
+@pytest.fixture(autouse=True)
+def _time_limit():
+    """No hardware test may hang: every test gets 20 s, then fails."""
+
+    def expire(signum, frame):
+        raise TimeoutError("test exceeded its 20 s guard")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def spec():
+    return load_face_config(resolve_face(None)).to_spec()
+
+
+@pytest.fixture
+def calibration(spec):
+    return default_calibration(spec, "mira-test", "maestro", "quarter-microseconds", 6000, 2000)
+
+
+def test_save_is_atomic_and_round_trips(tmp_path, monkeypatch, calibration, spec):
+    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
+    path = save_calibration(calibration)
+    assert path == tmp_path / "mira-test.json" == calibration_path("mira-test")
+    assert [p.name for p in tmp_path.iterdir()] == ["mira-test.json"]  # no temporary file left behind
+    assert load_calibration(path, spec) == calibration
+
+
+def test_load_names_file_and_field(tmp_path, calibration):
+    data = json.loads(calibration.model_dump_json())
+    data["actuators"][3]["neutral"] = 99999
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"bad\.json: actuators\.3: .*neutral 99999 lies outside"):
+        load_calibration(path)
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match=r"bad\.json: not a readable JSON file"):
+        load_calibration(path)
+    with pytest.raises(ConfigError, match="no calibration; run `facetwin calibrate`"):
+        load_calibration(tmp_path / "missing.json")
+
+
+def test_refuses_a_calibration_for_another_face(tmp_path, calibration, spec):
+    other = calibration.model_copy(update={"spec_digest": "0123456789abcdef"})
+    path = save_calibration(other, tmp_path / "other.json")
+    with pytest.raises(ConfigError, match="was made for face 'mira' .*recalibrate"):
+        load_calibration(path, spec)
+
+
+def test_refuses_missing_actuators_and_duplicate_channels(calibration, spec):
+    partial = calibration.model_copy(update={"actuators": calibration.actuators[:-1]})
+    with pytest.raises(ConfigError, match="missing neck_roll; uncalibrated actuators are never driven"):
+        partial.check(spec)
+    data = json.loads(calibration.model_dump_json())
+    data["actuators"][1]["channel"] = 0
+    with pytest.raises(ValueError, match="channel 0 is used by both"):
+        type(calibration).model_validate(data)
+
+
+def test_mapping_hits_ends_and_neutral_and_inverts(calibration, spec):
+    mapping = CalibrationMap(spec, calibration)
+    ones = np.ones(spec.n_actuators)
+    np.testing.assert_allclose(mapping.to_device(-ones), mapping.end_minus)
+    np.testing.assert_allclose(mapping.to_device(ones), mapping.end_plus)
+    np.testing.assert_allclose(mapping.to_device(spec.neutral_command), mapping.neutral)
+    commands = np.random.default_rng(0).uniform(-1, 1, spec.n_actuators)
+    np.testing.assert_allclose(mapping.to_command(mapping.to_device(commands)), commands, atol=1e-6)
+    right = spec.index("brow_inner_raiser_R")
+    assert mapping.end_plus[right] < mapping.end_minus[right]  # mirrored side runs the other way
+
+
+def test_walkthrough_records_ends_neutral_and_direction(spec):
+    with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
+        walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
+        walk.feed("down")
+        walk.feed("enter")
+        assert walk.marks["minus"] == 5800
+        for key in ["up", "up", "enter"]:
+            walk.feed(key)
+        walk.feed("enter")  # neutral at the +1 end (6200) lies between the ends
+        assert walk.index == 1
+        second = ["up", "enter", "enter"]  # +1 end equal to -1 end is refused
+        for key in second:
+            walk.feed(key)
+        assert walk.message == "the two ends must differ: nudge before confirming"
+        rest = ["left", "enter", "right", "enter"] + ["right", "enter", "left", "enter", "enter"] * 24
+        calibration = walk.run(rest)
+        first_actuator, second_actuator = calibration.actuators[:2]
+        assert (first_actuator.min, first_actuator.max, first_actuator.neutral, first_actuator.direction) == (
+            5800, 6200, 6200, 1)
+        assert (second_actuator.min, second_actuator.max, second_actuator.direction) == (6180, 6200, -1)
+        assert calibration.spec_digest == spec.digest
+        assert emulator.targets()[0] == 6200  # the calibrated actuator rests at its neutral
+
+
+def test_walkthrough_quit_saves_nothing(spec):
+    with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
+        walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
+        with pytest.raises(CalibrationAborted):
+            walk.run(["right", "quit"])
+
+
+def test_keys_from_arrow_escapes_and_letters():
+    assert list(keys_from_chars("\x1b[A\x1b[Dd\nq")) == ["up", "left", "right", "enter", "quit"]
+
+
+def test_cli_calibrate_against_the_emulator(tmp_path, monkeypatch, spec):
+    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
+    keys = "a\nd\n\n" + "d\na\n\n" * (spec.n_actuators - 1)
+    result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:maestro", "--robot-id", "bench"], input=keys)
+    assert result.exit_code == 0, result.output
+    calibration = load_calibration(tmp_path / "bench.json", spec)
+    assert calibration.actuators[0].direction == 1 and calibration.actuators[1].direction == -1

@@ -1,0 +1,93 @@
+"""Exact bytes on the wire for every protocol, checked against values from the vendors' manuals."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from facetwin.hardware import dynamixel_protocol as dx
+from facetwin.hardware import feetech_protocol as ft
+from facetwin.hardware import maestro
+from facetwin.hardware.pca9685 import prescale_for
+
+
+@pytest.fixture(autouse=True)
+def _time_limit():
+    """No hardware test may hang: every test gets 20 s, then fails."""
+
+    def expire(signum, frame):
+        raise TimeoutError("test exceeded its 20 s guard")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_maestro_set_target_is_the_manuals_example():
+    # Channel 0 to 1500 us = 6000 quarter-microseconds: 0x84, channel, low 7 bits, high 7 bits.
+    assert maestro.set_target(0, 6000) == bytes.fromhex("84 00 70 2E")
+
+
+def test_maestro_pololu_protocol_prefixes_device_and_clears_the_command_msb():
+    assert maestro.set_target(0, 6000, device=12) == bytes.fromhex("AA 0C 04 00 70 2E")
+    assert maestro.get_position(3, device=13) == bytes.fromhex("AA 0D 10 03")
+
+
+def test_maestro_multiple_targets_speed_acceleration_errors():
+    assert maestro.set_multiple_targets(2, [6000, 4000]) == bytes.fromhex("9F 02 02 70 2E 20 1F")
+    assert maestro.set_speed(5, 140) == bytes.fromhex("87 05 0C 01")
+    assert maestro.set_acceleration(5, 4) == bytes.fromhex("89 05 04 00")
+    assert maestro.get_position(1) == bytes.fromhex("90 01")
+    assert maestro.get_errors() == bytes.fromhex("A1")
+    assert maestro.decode_errors(0x0011) == ["serial signal error", "serial protocol error"]
+    with pytest.raises(ValueError, match="14 bits"):
+        maestro.set_target(0, 0x4000)
+
+
+def test_maestro_groups_consecutive_channels():
+    assert maestro.contiguous_runs([(3, 1), (0, 5), (1, 6), (4, 2), (7, 9)]) == [(0, [5, 6]), (3, [1, 2]), (7, [9])]
+
+
+def test_pca9685_prescale_for_50_hz():
+    assert prescale_for(50.0) == 121
+
+
+def test_dynamixel_ping_and_sync_write_match_the_emanual():
+    assert dx.packet(1, dx.PING) == bytes.fromhex("FF FF FD 00 01 03 00 01 19 4E")
+    goals = {1: (150).to_bytes(4, "little"), 2: (170).to_bytes(4, "little")}
+    assert dx.sync_write(116, 4, goals) == bytes.fromhex(
+        "FF FF FD 00 FE 11 00 83 74 00 04 00 01 96 00 00 00 02 AA 00 00 00 82 87"
+    )
+
+
+def test_dynamixel_byte_stuffing_round_trips():
+    params = bytes.fromhex("74 00 04 00 FF FF FD 00")
+    frame = dx.packet(3, dx.WRITE, params)
+    assert b"\xff\xff\xfd\xfd" in frame
+    packet, used = dx.split(frame)
+    assert (packet.servo_id, packet.instruction, packet.params, used) == (3, dx.WRITE, params, len(frame))
+
+
+def test_dynamixel_split_rejects_a_bad_crc():
+    frame = bytearray(dx.packet(1, dx.PING))
+    frame[-1] ^= 0xFF
+    with pytest.raises(dx.Corrupt):
+        dx.split(frame)
+    with pytest.raises(dx.Incomplete):
+        dx.split(frame[:8])
+
+
+def test_feetech_packets_and_checksum():
+    assert ft.packet(1, ft.PING) == bytes.fromhex("FF FF 01 02 01 FB")
+    # Goal position of servo 1 to 2048 and servo 2 to 1024 in one sync write.
+    frame = ft.sync_write(42, 2, {1: ft.encode_position(2048), 2: ft.encode_position(1024)})
+    assert frame == bytes.fromhex("FF FF FE 0A 83 2A 02 01 00 08 02 00 04") + bytes((ft.checksum(frame[2:-1]),))
+    assert frame[-1] == (~(0xFE + 0x0A + 0x83 + 0x2A + 0x02 + 0x01 + 0x08 + 0x02 + 0x04) & 0xFF)
+    assert ft.decode_position(ft.encode_position(-300)) == -300
+    bad = bytearray(frame)
+    bad[-1] ^= 1
+    with pytest.raises(ft.Corrupt):
+        ft.split(bad)
