@@ -119,9 +119,11 @@ def bench(
     json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
     seconds: float = typer.Option(3.0, "--seconds", min=0.1, help="time per measurement"),
     batch: int = typer.Option(1024, "--batch", min=1),
+    clip: Path | None = typer.Option(None, "--clip", help="video for the perception figures (default: bundled sample)"),
     face: str | None = FaceOption,
 ) -> None:
-    """Measure the twin: batched face-steps/s, SimFace.step rate, render frames/s."""
+    """Measure the twin (batched face-steps/s, SimFace.step rate, render frames/s) and perception
+    (frames/s with decoding, the One Euro filter's jitter reduction and lag)."""
     import os
     import platform
 
@@ -136,6 +138,14 @@ def bench(
         "sim_face_step": sim_bench.bench_sim_face(seconds=seconds, face=face),
         "render_256": sim_bench.bench_render(size=256, seconds=seconds, face=face),
     }
+    from facetwin.faces import sample_clip
+    from facetwin.perception.bench import bench_perception
+
+    clip = clip or sample_clip()
+    if not clip.is_file():
+        raise FacetwinError(f"{clip}: perception benchmark clip not found")
+    results["perception"] = bench_perception(clip)
+
     table = Table(title="facetwin bench")
     for column in ("measurement", "per second", "p50 ms", "p95 ms"):
         table.add_column(column)
@@ -147,7 +157,14 @@ def bench(
     ]
     for name, r in rows:
         table.add_row(name, f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.3f}", f"{r['latency_ms_p95']:.3f}")
+    p = results["perception"]
+    table.add_row(f"perception, {p['clip']} with decoding ({p['detector']})", f"{p['fps']:,.0f}",
+                  f"{p['latency_ms_p50']:.3f}", f"{p['latency_ms_p95']:.3f}")
     Console().print(table)
+    if "jitter_raw_mm" in p:
+        typer.echo(f"One Euro filter: jitter {p['jitter_raw_mm']:.3f} -> {p['jitter_filtered_mm']:.3f} mm "
+                   f"({100 * p['jitter_reduction']:.0f}% less), "
+                   f"lag {p['lag_frames']:.2f} frames ({p['lag_ms']:.0f} ms)")
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=2))

@@ -14,6 +14,11 @@ def faces_root() -> Path:
     return Path(str(resources.files("facetwin.assets"))) / "faces"
 
 
+def sample_clip() -> Path:
+    """The bundled 640x360 sample clip (see assets/samples/README.md)."""
+    return Path(str(resources.files("facetwin.assets"))) / "samples" / "WolfgangLanger_Pexels.mp4"
+
+
 def available_faces() -> list[str]:
     return sorted(p.name for p in faces_root().iterdir() if (p / "face.yaml").is_file())
 
