@@ -3,7 +3,6 @@ read back, and injected faults end in a retry or a clear error, never a hang."""
 
 from __future__ import annotations
 
-import signal
 import time
 
 import numpy as np
@@ -19,20 +18,14 @@ from facetwin.hardware.maestro import MaestroBus
 from facetwin.hardware.maestro_emulator import MaestroEmulator
 from facetwin.hardware.pca9685 import PCA9685Bus
 from facetwin.hardware.pca9685_emulator import PCA9685Emulator
+from tests.guards import time_limit
 
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    """No hardware test may hang: every test gets 20 s, then fails."""
-
-    def expire(signum, frame):
-        raise TimeoutError("test exceeded its 20 s guard")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, 20)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    """No hardware test may hang."""
+    with time_limit(20):
+        yield
 
 
 def wait_for(condition, timeout: float = 2.0) -> None:

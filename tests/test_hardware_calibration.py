@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 
 import numpy as np
 import pytest
@@ -27,20 +26,14 @@ from facetwin.hardware.calibration import (
 )
 from facetwin.hardware.maestro import MaestroBus
 from facetwin.hardware.maestro_emulator import MaestroEmulator
+from tests.guards import time_limit
 
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    """No hardware test may hang: every test gets 20 s, then fails."""
-
-    def expire(signum, frame):
-        raise TimeoutError("test exceeded its 20 s guard")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, 20)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    """No hardware test may hang."""
+    with time_limit(20):
+        yield
 
 
 @pytest.fixture

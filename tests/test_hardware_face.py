@@ -3,7 +3,6 @@ errors, the camera path, and a fuzz of malformed commands checked from the devic
 
 from __future__ import annotations
 
-import signal
 import time
 from types import SimpleNamespace
 
@@ -16,22 +15,16 @@ from facetwin.faces import resolve_face
 from facetwin.hardware.backend_url import open_hardware_face, parse_backend
 from facetwin.hardware.camera import Camera
 from facetwin.hardware.safety import SafetyConfig
+from tests.guards import time_limit
 
 KINDS = ["maestro", "pca9685", "dynamixel", "feetech"]
 
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    """No hardware test may hang: every test gets 40 s (the 100k fuzz needs ~5 s on a busy machine), then fails."""
-
-    def expire(signum, frame):
-        raise TimeoutError("test exceeded its 40 s guard")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, 40)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    """No hardware test may hang."""
+    with time_limit(40):
+        yield
 
 
 @pytest.fixture(scope="module")

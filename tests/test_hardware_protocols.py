@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import signal
-
 import pytest
 
 from facetwin.hardware import dynamixel_protocol as dx
 from facetwin.hardware import feetech_protocol as ft
 from facetwin.hardware import maestro
 from facetwin.hardware.pca9685 import prescale_for
+from tests.guards import time_limit
 
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    """No hardware test may hang: every test gets 20 s, then fails."""
-
-    def expire(signum, frame):
-        raise TimeoutError("test exceeded its 20 s guard")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, 20)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    """No hardware test may hang."""
+    with time_limit(20):
+        yield
 
 
 def test_maestro_set_target_is_the_manuals_example():
