@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
+from facetwin.sim.mesh import inherit_by_refinement
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
@@ -17,11 +18,9 @@ def skin_colors(model: FaceModel) -> np.ndarray:
     for paint in (look.brows, look.lips):
         if paint is None:
             continue
-        painted = np.zeros(n, dtype=bool)
+        painted = np.zeros(N_LANDMARKS, dtype=bool)
         painted[paint.vertices] = True
-        for offset, (a, b) in enumerate(model.mesh.parents):
-            painted[N_LANDMARKS + offset] = painted[a] and painted[b]
-        colors[painted, :3] = paint.color
+        colors[inherit_by_refinement(model.mesh, painted), :3] = paint.color
     return (colors * 255).astype(np.uint8)
 
 

@@ -49,6 +49,18 @@ def read_obj(path: Path) -> SkinMesh:
     return SkinMesh(vertices_arr, faces_arr, np.zeros((0, 2), dtype=np.int64))
 
 
+def inherit_by_refinement(mesh: SkinMesh, mask: np.ndarray) -> np.ndarray:
+    """Extend a per-vertex flag given on the original vertices to the refined mesh: a
+    refinement vertex has it when both vertices it splits have it (in refinement order, so a
+    second level sees the first)."""
+    out = np.zeros(mesh.n_vertices, dtype=bool)
+    out[: len(mask)] = mask
+    first = mesh.n_vertices - len(mesh.parents)
+    for offset, (a, b) in enumerate(mesh.parents):
+        out[first + offset] = out[a] and out[b]
+    return out
+
+
 def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
     """Midpoint subdivision: each triangle into four, original vertices keep their indices."""
     vertices, faces = mesh.vertices, mesh.faces

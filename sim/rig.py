@@ -17,7 +17,7 @@ import numpy as np
 
 from facetwin.face_config import FaceConfig, load_face_config
 from facetwin.faces import resolve_face
-from facetwin.sim.mesh import SkinMesh, read_obj, subdivide
+from facetwin.sim.mesh import SkinMesh, inherit_by_refinement, read_obj, subdivide
 from facetwin.spec import N_LANDMARKS, FaceSpec
 
 
@@ -87,23 +87,15 @@ class FaceModel:
     @cached_property
     def glued(self) -> np.ndarray:
         """Skull-glued vertices; a refinement vertex between two glued vertices is glued too."""
-        glued = np.zeros(self.mesh.n_vertices, dtype=bool)
+        glued = np.zeros(N_LANDMARKS, dtype=bool)
         glued[self.config.skin.glued] = True
-        for offset, (a, b) in enumerate(self.mesh.parents):
-            glued[N_LANDMARKS + offset] = glued[a] and glued[b]
-        return np.flatnonzero(glued)
+        return np.flatnonzero(inherit_by_refinement(self.mesh, glued))
 
     @cached_property
     def constrained(self) -> np.ndarray:
         """Vertices whose motion is prescribed: glued to the skull or held by an actuator."""
         anchors = [f.anchors for f in self.features]
         return np.unique(np.concatenate([self.glued, *anchors]))
-
-    @cached_property
-    def movable_landmarks(self) -> np.ndarray:
-        """Landmarks outside the skull-held `static` region: where expression error is measured."""
-        static = set(self.spec.regions.get("static", ()))
-        return np.array([i for i in range(N_LANDMARKS) if i not in static], dtype=np.int64)
 
     @cached_property
     def digest(self) -> str:

@@ -69,30 +69,12 @@ class ServoBank:
         self._rows = np.arange(self.batch)[None, :, None]
         self._cols = np.arange(self.n_actuators)[None, None, :]
 
-    def set_params(self, params: ServoParams) -> None:
-        """Change the servos (e.g. per-episode randomisation); state is kept."""
-        self.params = params
-        old_len = self._history_len
-        self._configure()
-        if self._history_len != old_len:
-            self.reset_history(self.horn)
-
     def reset(self, positions: np.ndarray | None = None) -> None:
         start = self.neutral if positions is None else positions
         self.horn = np.broadcast_to(start, (self.batch, self.n_actuators)).astype(np.float64).copy()
         self.load = self.horn.copy()
-        self.reset_history(self.horn)
-
-    def reset_history(self, positions: np.ndarray) -> None:
-        self._history = np.repeat(positions[None], self._history_len, axis=0)
+        self._history = np.repeat(self.horn[None], self._history_len, axis=0)
         self._head = 0
-
-    def reset_rows(self, rows: np.ndarray, positions: np.ndarray | None = None) -> None:
-        """Reset some faces of the batch (vector envs reset episodes independently)."""
-        start = self.neutral if positions is None else positions
-        self.horn[rows] = start
-        self.load[rows] = start
-        self._history[:, rows] = start
 
     def step(self, targets: np.ndarray) -> np.ndarray:
         """Integrate one control period towards `targets` (B, A) in actuator units; returns the load side."""
