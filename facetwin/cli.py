@@ -17,6 +17,10 @@ from facetwin.errors import FacetwinError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
 
 
+train_app = typer.Typer(no_args_is_help=True, help="Train policies: the inverse self-model, RL.")
+app.add_typer(train_app, name="train")
+
+
 @app.callback()
 def _root() -> None:
     """A digital twin of an animatronic robot face: simulate, render, mimic, deploy."""
@@ -191,6 +195,9 @@ def calibrate(
     # Prompts go to stderr so stdout carries only the result.
     calibration = calibrate_interactively(backend, spec, robot_id, terminal_keys(), partial(typer.echo, err=True))
     typer.echo(f"saved {save_calibration(calibration)}")
+
+
+# Commands defined in other modules register here, one block each.
 
 
 def main() -> None:
