@@ -76,6 +76,25 @@ def track(
 
 
 @app.command()
+def retarget(
+    source: str = typer.Option(..., "--source", help="image, folder of images, video, landmarks .npz or webcam:N"),
+    out: Path = typer.Option(..., "--out", help="where to write the robot targets (.npz)"),
+    face: str | None = FaceOption,
+    landmarker: str | None = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task to use"),
+    neutral: str = typer.Option("auto", "--neutral", help="the person's neutral: auto or robot"),
+) -> None:
+    """Retarget a person's expressions onto the face and store them as a target file that the
+    environments and the evaluation replay."""
+    from facetwin.agents.human_targets import retarget_source
+    from facetwin.sim.sim_face import SimFace
+
+    with SimFace(face) as twin:
+        sequence = retarget_source(source, twin, landmarker=landmarker, neutral=neutral)
+    sequence.save(out)
+    typer.echo(f"wrote {out}: {len(sequence)} frames, {int(sequence.visible.sum())} with a face")
+
+
+@app.command()
 def render(
     out: Path = typer.Option(Path("face.png"), "--out", help="PNG to write"),
     command: str | None = typer.Option(None, "--command", help="N values in [-1, 1], or name=value,..."),

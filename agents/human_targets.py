@@ -1,0 +1,100 @@
+"""A person's expressions as robot targets: frame source -> perception -> retargeting.
+
+Used by the mimic loop frame by frame, and by `facetwin retarget` to store a clip's targets as a
+`TargetSequence` file the environments and the evaluation replay without MediaPipe.
+
+The person's neutral face: a stream (video, webcam) estimates it as it goes (the least
+expressive frames seen so far); unrelated stills have no neutral of their own, so the face
+model's neutral, itself the average of several people's resting faces, stands in for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from facetwin.backend import FaceBackend
+from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
+from facetwin.perception.reachable import ReachableBounds, reachable_bounds
+from facetwin.perception.retarget import RetargetConfig, Retargeter, RetargetTarget
+from facetwin.perception.sources import FrameSource, open_source
+from facetwin.spec import FaceSpec
+from facetwin.target_sequence import TargetSequence
+
+
+@dataclass
+class HumanFrame:
+    """One frame of the person and the robot target made from it."""
+
+    percept: Percept
+    target: RetargetTarget
+
+
+class HumanTargets:
+    """Iterates (percept, target) over a source. `neutral` is "auto" (running estimate for
+    streams, the face model's neutral for stills), "robot" (always the face model's neutral) or
+    a 478x3 array (mm, face frame)."""
+
+    def __init__(self, source: str | Path | FrameSource, spec: FaceSpec, bounds: ReachableBounds, *,
+                 landmarker: str | Path | None = None, neutral: str | np.ndarray = "auto",
+                 retarget: RetargetConfig | None = None) -> None:
+        self.source = source if isinstance(source, FrameSource) else open_source(source)
+        self.spec = spec
+        config = PerceptionConfig(landmarker=Path(landmarker) if landmarker else None)
+        self.perception = Perception(config, video=self.source.is_stream)
+        if isinstance(neutral, str) and (neutral == "robot" or (neutral == "auto" and not self.source.is_stream)):
+            neutral = bounds.neutral
+        elif isinstance(neutral, str) and neutral != "auto":
+            raise ValueError(f"neutral must be 'auto', 'robot' or a 478x3 array, not {neutral!r}")
+        self.retargeter = Retargeter(spec, bounds, None if isinstance(neutral, str) else neutral, retarget)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __iter__(self) -> Iterator[HumanFrame]:
+        for frame in self.source:
+            percept = self.perception.process(frame)
+            yield HumanFrame(percept, self.retargeter.update(percept))
+
+    def close(self) -> None:
+        self.perception.close()
+        self.source.close()
+
+    def __enter__(self) -> HumanTargets:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def passthrough_row(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray:
+    """Pass-through commands as a row over the spec's actuators, NaN where none is given."""
+    row = np.full(spec.n_actuators, np.nan, dtype=np.float32)
+    for name, value in passthrough.items():
+        row[spec.index(name)] = value
+    return row
+
+
+def retarget_source(source: str | Path, backend: FaceBackend, *, landmarker: str | Path | None = None,
+                    neutral: str | np.ndarray = "auto", retarget: RetargetConfig | None = None,
+                    progress: bool = True) -> TargetSequence:
+    """Every frame of `source` retargeted onto `backend`'s face (reach measured on it, cached)."""
+    spec = backend.spec
+    bounds = reachable_bounds(backend)
+    landmarks, visible, times, passthrough = [], [], [], []
+    with HumanTargets(source, spec, bounds, landmarker=landmarker, neutral=neutral, retarget=retarget) as stream:
+        for item in tqdm(stream, total=len(stream) or None, desc=f"retarget {Path(str(source)).name}",
+                         unit="frame", disable=not progress):
+            landmarks.append(item.target.landmarks)
+            visible.append(item.percept.face_visible)
+            times.append(item.target.time)
+            passthrough.append(passthrough_row(spec, item.target.passthrough))
+    if not landmarks:
+        raise ValueError(f"{source}: no frames")
+    return TargetSequence(face=spec.name, spec_digest=spec.digest, source=Path(str(source)).name,
+                          landmarks=np.stack(landmarks), visible=np.array(visible), time=np.array(times),
+                          passthrough=np.stack(passthrough))
