@@ -125,12 +125,12 @@ def render(
 
 
 @app.command()
-def demo(
-    out: Path = typer.Option(Path("out/demo.mp4"), "--out", help="video to write"),
+def showreel(
+    out: Path = typer.Option(Path("out/showreel.mp4"), "--out", help="video to write"),
     face: str | None = FaceOption,
     size: int = typer.Option(384, "--size", min=64, max=2048),
 ) -> None:
-    """The main job: run the face through its named poses and write the video."""
+    """Run the face through its named poses and write the video."""
     from facetwin.sim.showreel import render_showreel
 
     path = render_showreel(out, face=face, size=size)
@@ -217,6 +217,10 @@ def calibrate(
 
 
 # Commands defined in other modules register here, one block each.
+from facetwin import cli_mimic  # noqa: E402
+
+app.command("mimic")(cli_mimic.mimic)
+app.command("demo")(cli_mimic.demo)
 
 
 def main() -> None:

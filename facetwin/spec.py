@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class FaceSpec:
             entry["neutral_command"] = round(actuator.neutral_command, 6)
         return data
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """A short hash of everything a policy depends on; equal digests mean interchangeable faces."""
         payload = json.dumps(self.to_dict(), sort_keys=True).encode()
