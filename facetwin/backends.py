@@ -13,18 +13,31 @@ from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 
 SIM = "sim"
+HARDWARE_KINDS = ("maestro", "pca9685", "dynamixel", "feetech", "feetech-scs")
 
 
 def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: str = "fast", render: bool = False,
                  **options) -> FaceBackend:
-    """Open the face named by `backend`: "sim" for the twin (with `skin` and `render`), or a
-    hardware string (see `facetwin.hardware.backend_url`). Raises ConfigError for an unknown name."""
+    """Open the face named by `backend`:
+
+    - "sim": the twin (with `skin` and `render`; `options` go to SimFace);
+    - "emulated:<bus>": hardware in the loop on the twin (`facetwin.hil.open_emulated_face`): the
+      hardware code path down to the bytes, a device emulator, the twin as the face's body and,
+      unless `camera=False`, perception on its rendered image;
+    - a hardware string such as "maestro:/dev/ttyACM0" (see `facetwin.hardware.backend_url`):
+      the physical face (`options` go to HardwareFace).
+
+    Raises ConfigError for an unknown name."""
     if backend == SIM:
         from facetwin.sim.sim_face import SimFace
 
         return SimFace(face, skin=skin, render=render, **options)
     kind = backend.partition(":")[0]
-    if kind in ("maestro", "pca9685", "dynamixel", "feetech", "emulated"):
+    if kind == "emulated":
+        from facetwin.hil import open_emulated_face
+
+        return open_emulated_face(backend, face, skin=skin, render=render, **options)
+    if kind in HARDWARE_KINDS:
         from facetwin.face_config import load_face_config
         from facetwin.faces import resolve_face
         from facetwin.hardware.backend_url import open_hardware_face
@@ -32,4 +45,4 @@ def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: st
         spec = load_face_config(resolve_face(face)).to_spec()
         return open_hardware_face(backend, spec, **options)
     raise ConfigError(f"unknown backend {backend!r}: use sim, maestro:PORT, pca9685:BUS:ADDR, dynamixel:PORT, "
-                      f"feetech:PORT or emulated:<bus>")
+                      f"feetech:PORT, feetech-scs:PORT or emulated:<bus>")

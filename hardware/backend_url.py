@@ -3,8 +3,10 @@
     maestro:/dev/ttyACM0            Pololu Maestro(s); beyond 24 channels, chained as devices 12, 13, ...
     pca9685:1:0x40[,0x41]           PCA9685 board(s) on I2C bus 1
     dynamixel:/dev/ttyUSB0[@57600]  Dynamixel X-series, ids from the calibration
-    feetech:/dev/ttyUSB0[@1000000]  Feetech STS, ids from the calibration
-    emulated:maestro                the device emulator on a pty (or fake I2C) with a default calibration
+    feetech:/dev/ttyUSB0[@1000000]  Feetech STS/SMS (little-endian registers), ids from the calibration
+    feetech-scs:/dev/ttyUSB0[@1000000]  Feetech SCS (big-endian registers), ids from the calibration
+    emulated:maestro                the device emulator on a pty (or fake I2C) with a default calibration;
+                                    `facetwin.backends.open_backend` also gives it the twin as its body
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.calibration import Calibration, calibration_path, default_calibration, load_calibration
 from facetwin.spec import FaceSpec
 
-KINDS = ("maestro", "pca9685", "dynamixel", "feetech")
+KINDS = ("maestro", "pca9685", "dynamixel", "feetech", "feetech-scs")
+SERIAL_SERVOS = ("dynamixel", "feetech", "feetech-scs")
+"""Buses addressed by servo id rather than by channel."""
 MAESTRO_FIRST_DEVICE = 12
 """The Maestro's factory device number."""
 
@@ -61,7 +65,7 @@ def parse_backend(text: str) -> BackendAddress:
 def make_bus(address: BackendAddress, channels: list[int], port: str | None = None, smbus=None) -> ServoBus:
     """The bus for `address`, sized for the calibrated `channels` (ids for serial servos)."""
     from facetwin.hardware.dynamixel import DynamixelBus
-    from facetwin.hardware.feetech import FeetechBus
+    from facetwin.hardware.feetech import FeetechBus, FeetechScsBus
     from facetwin.hardware.maestro import MaestroBus
     from facetwin.hardware.pca9685 import PCA9685Bus
 
@@ -77,6 +81,8 @@ def make_bus(address: BackendAddress, channels: list[int], port: str | None = No
         return bus
     if address.kind == "dynamixel":
         return DynamixelBus(port, ids=channels, **extra)
+    if address.kind == "feetech-scs":
+        return FeetechScsBus(port, ids=channels, **extra)
     return FeetechBus(port, ids=channels, **extra)
 
 
@@ -96,16 +102,20 @@ def _emulator(kind: str, channels: list[int]):
         emulator = PCA9685Emulator(addresses=addresses)
         return emulator, {"smbus": emulator.smbus(), "i2c_addresses": addresses}
     if kind == "dynamixel":
-        from facetwin.hardware.dynamixel_emulator import DynamixelEmulator as Emulator
+        from facetwin.hardware.dynamixel_emulator import DynamixelEmulator
+
+        emulator = DynamixelEmulator(ids=channels).start()
     else:
-        from facetwin.hardware.feetech_emulator import FeetechEmulator as Emulator
-    emulator = Emulator(ids=channels).start()
+        from facetwin.hardware import feetech_protocol as ft
+        from facetwin.hardware.feetech_emulator import FeetechEmulator
+
+        emulator = FeetechEmulator(ids=channels, series=ft.SCS if kind == "feetech-scs" else ft.STS).start()
     return emulator, {"port": emulator.port}
 
 
 def default_channels(kind: str, n: int) -> list[int]:
     """Channels 0..n-1 on PWM controllers; ids 1..n on serial servos (id 0 is often reserved)."""
-    return list(range(1, n + 1)) if kind in ("dynamixel", "feetech") else list(range(n))
+    return list(range(1, n + 1)) if kind in SERIAL_SERVOS else list(range(n))
 
 
 def open_bus(backend: str, channels: list[int] | None, n_actuators: int) -> tuple[ServoBus, list]:

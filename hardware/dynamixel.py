@@ -16,6 +16,7 @@ import numpy as np
 from facetwin.errors import BackendError
 from facetwin.hardware import dynamixel_protocol as dx
 from facetwin.hardware.bus import ServoBus
+from facetwin.hardware.status_exchange import Status, exchange
 from facetwin.hardware.transport import SerialTransport
 
 
@@ -49,38 +50,18 @@ class DynamixelBus(ServoBus):
             self.ping(servo_id)
 
     def _exchange(self, request: bytes, ids: Sequence[int], what: str) -> dict[int, bytes]:
-        """Send `request`, collect one status per id (in order), retrying lost or corrupt replies."""
-        problem = "no reply"
-        for _ in range(self.retries):
-            self._io.write(request)
-            replies: dict[int, bytes] = {}
-            try:
-                for servo_id in ids:
-                    reply = self._read_status()
-                    if reply.servo_id != servo_id:
-                        raise dx.Corrupt(reply.servo_id, 0)
-                    error = reply.params[0] & 0x7F
-                    if error:
-                        raise BackendError(
-                            f"{self.name}: servo {servo_id} answered {what} with "
-                            f"{dx.ERROR_NAMES.get(error, f'error {error}')}"
-                        )
-                    replies[servo_id] = reply.params[1:]
-                return replies
-            except (dx.Incomplete, dx.Corrupt) as exc:
-                problem = "a corrupt reply" if isinstance(exc, dx.Corrupt) else "no complete reply"
-                self._io.discard_input()
-        raise BackendError(f"{self.name}: {problem} to {what} after {self.retries} tries")
+        return exchange(self._io, request, ids, what, self.retries, self._read_status)
 
-    def _read_status(self) -> dx.Packet:
+    def _read_status(self) -> Status:
         head = self._io.read(7)
         if len(head) < 7:
             raise dx.Incomplete
         if head[:4] != dx.HEADER:
-            raise dx.Corrupt(head[4], 0)
+            raise dx.Corrupt(0)
         rest = self._io.read(int.from_bytes(head[5:7], "little"))
         packet, _ = dx.split(head + rest)
-        return packet
+        error = packet.params[0] & 0x7F if packet.params else 0
+        return Status(packet.servo_id, dx.ERROR_NAMES.get(error, f"error {error}") if error else "", packet.params[1:])
 
     def ping(self, servo_id: int) -> int:
         """The servo's model number; a clear error if nothing answers at that id."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facetwin.hardware.status_exchange import Corrupt, Incomplete
+
 HEADER = b"\xff\xff\xfd\x00"
 BROADCAST_ID = 0xFE
 PING = 0x01
@@ -85,19 +87,6 @@ class Packet:
     params: bytes
 
 
-class Incomplete(Exception):
-    """More bytes are needed before the buffer holds a whole packet."""
-
-
-class Corrupt(Exception):
-    """The packet at the head of the buffer failed its CRC; `length` bytes should be dropped."""
-
-    def __init__(self, servo_id: int, length: int) -> None:
-        super().__init__(f"CRC mismatch in a packet from id {servo_id}")
-        self.servo_id = servo_id
-        self.length = length
-
-
 def split(buffer: bytes | bytearray) -> tuple[Packet, int]:
     """The first packet in `buffer` (which must start at a header) and how many bytes it used."""
     if len(buffer) < 7:
@@ -108,6 +97,6 @@ def split(buffer: bytes | bytearray) -> tuple[Packet, int]:
         raise Incomplete
     frame = bytes(buffer[:total])
     if length < 3 or crc16(frame[:-2]) != int.from_bytes(frame[-2:], "little"):
-        raise Corrupt(frame[4], total)
+        raise Corrupt(total, frame[4])
     body = unstuff(frame[7:-2])
     return Packet(frame[4], body[0], body[1:]), total

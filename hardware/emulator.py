@@ -85,15 +85,18 @@ class SerialEmulator(ABC):
     def _run(self) -> None:
         link = self._link
         while not self._stop.is_set():
-            data = link.read(0.01)
-            with self._lock:
-                self._advance()
-                if data and not self.faults.silent:
-                    if self.faults.drop_request_bytes:
-                        self.faults.drop_request_bytes -= 1
-                        data = data[1:]
-                    self._buffer += data
-                    self._parse()
+            self._receive(link.read(0.01))
+        self._receive(link.read(0.0))  # bytes sent before `stop` (the disable on close) still arrive
+
+    def _receive(self, data: bytes) -> None:
+        with self._lock:
+            self._advance()
+            if data and not self.faults.silent:
+                if self.faults.drop_request_bytes:
+                    self.faults.drop_request_bytes -= 1
+                    data = data[1:]
+                self._buffer += data
+                self._parse()
 
     def _advance(self) -> None:
         now = time.monotonic()
@@ -130,8 +133,11 @@ class SerialEmulator(ABC):
 
     def targets(self) -> dict[int, float]:
         with self._lock:
+            self._advance()
             return {channel: servo.target for channel, servo in self.servos.items()}
 
     def enabled(self) -> dict[int, bool]:
+        """Whether each servo is driven now (brought up to date first: a Maestro's servo follows its pulse)."""
         with self._lock:
+            self._advance()
             return {channel: servo.enabled for channel, servo in self.servos.items()}

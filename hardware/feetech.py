@@ -1,25 +1,32 @@
-"""Feetech STS/SCS serial bus servos (STS3215 and kin) on a half-duplex USB adapter.
+"""Feetech serial bus servos on a half-duplex USB adapter: STS/SMS (STS3215 and kin) and SCS
+(SCS0009, SCS15 and kin).
 
-Targets are position ticks (0..4095 over one turn). Goal positions go out in one sync write,
-present positions come back from one sync read, torque is switched with a sync write of the
-torque-enable byte. A servo that reports a hardware error (overload, overheat) stops the face
-with that error named.
+Targets are position ticks (STS: 0..4095 over one turn; SCS: 0..1023 over about 300 degrees).
+Goal positions go out in one sync write and torque is switched with a sync write of the
+torque-enable byte. Present positions come back from one sync read on STS servos; SCS servos
+have no sync read, so each is read in turn. The two series differ in the byte order of their
+registers (`feetech_protocol.Series`). A servo that reports a hardware error (overload,
+overheat) stops the face with that error named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
-from facetwin.errors import BackendError
 from facetwin.hardware import feetech_protocol as ft
 from facetwin.hardware.bus import ServoBus
+from facetwin.hardware.status_exchange import Status, exchange
 from facetwin.hardware.transport import SerialTransport
 
 
 class FeetechBus(ServoBus):
+    """STS/SMS servos (little-endian registers, sign-magnitude positions)."""
+
     kind = "feetech"
+    series: ClassVar[ft.Series] = ft.STS
     unit = "ticks"
     can_read = True
     default_center = 2048
@@ -30,7 +37,7 @@ class FeetechBus(ServoBus):
                  retries: int = 3) -> None:
         self.ids = tuple(ids)
         self.retries = retries
-        self.name = f"feetech on {port}"
+        self.name = f"{self.kind} on {port}"
         self._io = SerialTransport(port, baudrate, timeout, self.name)
 
     @property
@@ -42,7 +49,10 @@ class FeetechBus(ServoBus):
         for servo_id in self.ids:
             self.ping(servo_id)
 
-    def _read_status(self) -> ft.Packet:
+    def _exchange(self, request: bytes, ids: Sequence[int], what: str) -> dict[int, bytes]:
+        return exchange(self._io, request, ids, what, self.retries, self._read_status)
+
+    def _read_status(self) -> Status:
         head = self._io.read(4)
         if len(head) < 4:
             raise ft.Incomplete
@@ -50,40 +60,24 @@ class FeetechBus(ServoBus):
             raise ft.Corrupt(0)
         rest = self._io.read(head[3])
         packet, _ = ft.split(head + rest)
-        return packet
-
-    def _exchange(self, request: bytes, ids: Sequence[int], what: str) -> dict[int, bytes]:
-        problem = "no reply"
-        for _ in range(self.retries):
-            self._io.write(request)
-            replies: dict[int, bytes] = {}
-            try:
-                for servo_id in ids:
-                    reply = self._read_status()
-                    if reply.servo_id != servo_id:
-                        raise ft.Corrupt(0)
-                    if reply.instruction:
-                        raise BackendError(
-                            f"{self.name}: servo {servo_id} reports {', '.join(ft.decode_errors(reply.instruction))}"
-                        )
-                    replies[servo_id] = reply.params
-                return replies
-            except (ft.Incomplete, ft.Corrupt) as exc:
-                problem = "a corrupt reply" if isinstance(exc, ft.Corrupt) else "no complete reply"
-                self._io.discard_input()
-        raise BackendError(f"{self.name}: {problem} to {what} after {self.retries} tries")
+        return Status(packet.servo_id, ", ".join(ft.decode_errors(packet.instruction)), packet.params)
 
     def ping(self, servo_id: int) -> None:
         self._exchange(ft.packet(servo_id, ft.PING), [servo_id], f"ping of id {servo_id}")
 
     def write_targets(self, channels: Sequence[int], targets: Sequence[int]) -> None:
-        data = {int(c): ft.encode_position(int(t)) for c, t in zip(channels, targets)}
+        data = {int(c): self.series.encode_position(int(t)) for c, t in zip(channels, targets)}
         self._io.write(ft.sync_write(ft.ADDR_GOAL_POSITION, 2, data))
 
     def read_positions(self, channels: Sequence[int]) -> np.ndarray:
         ids = [int(c) for c in channels]
-        replies = self._exchange(ft.sync_read(ft.ADDR_PRESENT_POSITION, 2, ids), ids, "sync read of positions")
-        return np.asarray([ft.decode_position(replies[i]) for i in ids], dtype=np.float64)
+        if self.series.sync_read:
+            replies = self._exchange(ft.sync_read(ft.ADDR_PRESENT_POSITION, 2, ids), ids, "sync read of positions")
+        else:
+            replies = {}
+            for i in ids:
+                replies |= self._exchange(ft.read(i, ft.ADDR_PRESENT_POSITION, 2), [i], f"read of id {i}'s position")
+        return np.asarray([self.series.decode_position(replies[i]) for i in ids], dtype=np.float64)
 
     def enable(self, channels: Sequence[int]) -> None:
         self._io.write(ft.sync_write(ft.ADDR_TORQUE_ENABLE, 1, {int(c): b"\x01" for c in channels}))
@@ -93,3 +87,14 @@ class FeetechBus(ServoBus):
 
     def close(self) -> None:
         self._io.close()
+
+
+class FeetechScsBus(FeetechBus):
+    """SCS servos: big-endian registers, unsigned positions over 0..1023, no sync read. A
+    separate bus kind, so a calibration made on one series is never applied to the other."""
+
+    kind = "feetech-scs"
+    series = ft.SCS
+    default_center = 512
+    default_half_span = 256
+    nudge = (3, 30)

@@ -2,12 +2,19 @@
 
 Packet: FF FF, id, length (parameters + 2), instruction, parameters, checksum = ~(id + length +
 instruction + parameters) & 0xFF. A status packet carries an error byte where the instruction
-was. STS servos (STS3215) store words little endian and positions in sign-magnitude (bit 15).
+was. Both series share the framing and the control-table addresses used here, but not the
+words in it: STS/SMS servos (STS3215; Feetech's SDK "End = 0", LeRobot's protocol 0) store
+16-bit registers little endian and positions in sign-magnitude (bit 15); SCS servos (SCS0009,
+SCS15; "End = 1", protocol 1) store them big endian, positions unsigned (0..1023), and do not
+implement sync read, so their positions are read one servo at a time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+from facetwin.hardware.status_exchange import Corrupt, Incomplete
 
 BROADCAST_ID = 0xFE
 PING = 0x01
@@ -38,15 +45,44 @@ status = packet
 """A status packet has the same layout, with the error byte as its "instruction"."""
 
 
-def encode_position(value: int) -> bytes:
-    """Sign-magnitude, 15-bit magnitude, little endian."""
-    magnitude = min(abs(int(value)), 0x7FFF)
-    return (magnitude | (0x8000 if value < 0 else 0)).to_bytes(2, "little")
+@dataclass(frozen=True)
+class Series:
+    """How one servo family stores its words: `byteorder` of 16-bit registers, whether positions
+    carry a sign bit (bit 15, sign-magnitude), whether sync read exists, and the model number a
+    typical member reports."""
+
+    name: str
+    byteorder: Literal["little", "big"]
+    signed_positions: bool
+    sync_read: bool
+    model: int
+
+    def encode_word(self, value: int) -> bytes:
+        return int(value).to_bytes(2, self.byteorder)
+
+    def decode_word(self, data: bytes) -> int:
+        return int.from_bytes(data[:2], self.byteorder)
+
+    def encode_position(self, value: int) -> bytes:
+        """Sign-magnitude with a 15-bit magnitude (STS), or unsigned 16 bits (SCS)."""
+        value = int(value)
+        if self.signed_positions:
+            return self.encode_word(min(abs(value), 0x7FFF) | (0x8000 if value < 0 else 0))
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"{self.name.upper()} positions are unsigned 16-bit, got {value}")
+        return self.encode_word(value)
+
+    def decode_position(self, data: bytes) -> int:
+        raw = self.decode_word(data)
+        if self.signed_positions and raw & 0x8000:
+            return -(raw & 0x7FFF)
+        return raw
 
 
-def decode_position(data: bytes) -> int:
-    raw = int.from_bytes(data[:2], "little")
-    return -(raw & 0x7FFF) if raw & 0x8000 else raw
+STS = Series("sts", "little", signed_positions=True, sync_read=True, model=777)
+"""STS/SMS servos; the model number is the STS3215's."""
+SCS = Series("scs", "big", signed_positions=False, sync_read=False, model=1284)
+"""SCS servos; the model number is the SCS0009's."""
 
 
 def sync_write(address: int, length: int, data: dict[int, bytes]) -> bytes:
@@ -56,6 +92,10 @@ def sync_write(address: int, length: int, data: dict[int, bytes]) -> bytes:
 
 def sync_read(address: int, length: int, ids: list[int]) -> bytes:
     return packet(BROADCAST_ID, SYNC_READ, bytes((address, length)) + bytes(ids))
+
+
+def read(servo_id: int, address: int, length: int) -> bytes:
+    return packet(servo_id, READ, bytes((address, length)))
 
 
 def decode_errors(value: int) -> list[str]:
@@ -70,18 +110,6 @@ class Packet:
     params: bytes
 
 
-class Incomplete(Exception):
-    """More bytes are needed before the buffer holds a whole packet."""
-
-
-class Corrupt(Exception):
-    """The packet at the head of the buffer failed its checksum; drop `length` bytes."""
-
-    def __init__(self, length: int) -> None:
-        super().__init__("checksum mismatch")
-        self.length = length
-
-
 def split(buffer: bytes | bytearray) -> tuple[Packet, int]:
     """The first packet in `buffer` (which must start with FF FF) and how many bytes it used."""
     if len(buffer) < 4:
@@ -93,5 +121,5 @@ def split(buffer: bytes | bytearray) -> tuple[Packet, int]:
         raise Incomplete
     frame = bytes(buffer[:total])
     if checksum(frame[2:-1]) != frame[-1]:
-        raise Corrupt(total)
+        raise Corrupt(total, frame[2])
     return Packet(frame[2], frame[4], frame[5:-1]), total

@@ -108,12 +108,26 @@ class HardwareFace(FaceBackend):
             self.pacer.wait()
             return self._observe(applied.command)
 
+    def keep_alive(self) -> None:
+        """Feed the watchdog without commanding anything: the controller is alive and holding on
+        purpose (e.g. waiting for the servos to arrive), not silent."""
+        if self._watchdog is not None:
+            self._watchdog.kick()
+
+    def observe(self) -> FaceObservation:
+        """The face as it is now, without commanding anything (reports the last command applied)."""
+        self._check_open()
+        if not self._opened:
+            raise BackendError("HardwareFace: call reset() before observe()")
+        with self._lock:
+            return self._observe(self.driver.map.to_command(self.driver.last))
+
     def _observe(self, command: np.ndarray) -> FaceObservation:
         targets = self.driver.last.astype(np.float64)
         if self.bus.can_read:
             measured = self.bus.read_positions(self.driver.channels)
             targets = np.where(np.isfinite(measured), measured, targets)
-        positions = self.spec.command_to_position(self.driver.map.to_command(targets)).astype(np.float32)
+        positions = self.driver.map.to_command(targets)  # command units, as the twin reports them
         landmarks = blendshapes = image = None
         if self.camera is not None:
             frame = self.camera.latest()

@@ -81,6 +81,19 @@ def get_errors(device: int | None = None) -> bytes:
     return command(GET_ERRORS, b"", device)
 
 
+def crc7(message: bytes) -> int:
+    """The CRC byte a Maestro in CRC mode expects after each command: CRC-7 with polynomial 0x91,
+    computed least significant bit first (the manual's example: 83 01 -> 17)."""
+    crc = 0
+    for byte in message:
+        crc ^= byte
+        for _ in range(8):
+            if crc & 1:
+                crc ^= 0x91
+            crc >>= 1
+    return crc
+
+
 def decode_errors(value: int) -> list[str]:
     return [name for bit, name in enumerate(ERROR_BITS) if value >> bit & 1]
 
@@ -100,7 +113,9 @@ class MaestroBus(ServoBus):
     """A Maestro (or a chain of them) on one serial port.
 
     `speed` and `acceleration` are the Maestro's own ramp limits, sent to every channel when it
-    is enabled: a second, device-side speed limit behind the face's slew limit.
+    is enabled: a second, device-side speed limit behind the face's slew limit. `crc=True` matches
+    the Maestro's "Enable CRC" serial setting: every command then carries a CRC-7 byte, and the
+    device ignores (and flags) a command the line spoiled instead of moving a servo.
     """
 
     kind = "maestro"
@@ -120,6 +135,7 @@ class MaestroBus(ServoBus):
         baudrate: int = 115200,
         timeout: float = 0.05,
         retries: int = 3,
+        crc: bool = False,
     ) -> None:
         if not devices:
             raise BackendError("a Maestro bus needs at least one device number")
@@ -128,6 +144,7 @@ class MaestroBus(ServoBus):
         self.speed = speed
         self.acceleration = acceleration
         self.retries = retries
+        self.crc = crc
         self._io = SerialTransport(port, baudrate, timeout, f"maestro on {port}")
 
     @property
@@ -144,6 +161,10 @@ class MaestroBus(ServoBus):
             raise BackendError(f"{self._io.name}: channel {channel} does not exist (0..{self.n_channels - 1})")
         board, local = divmod(channel, self.channels_per_device)
         return (None if len(self.devices) == 1 else self.devices[board]), local
+
+    def _seal(self, packet: bytes) -> bytes:
+        """One command as it goes on the line: with its CRC byte in CRC mode."""
+        return packet + bytes((crc7(packet),)) if self.crc else packet
 
     def open(self) -> None:
         self._io.open()
@@ -163,9 +184,9 @@ class MaestroBus(ServoBus):
         for device, pairs in by_device.items():
             for first, run in contiguous_runs(pairs):
                 if len(run) == 1:
-                    packet += set_target(first, run[0], device)
+                    packet += self._seal(set_target(first, run[0], device))
                 else:
-                    packet += set_multiple_targets(first, run, device)
+                    packet += self._seal(set_multiple_targets(first, run, device))
         self._io.write(bytes(packet))
 
     def _query(self, request: bytes, n_reply: int, what: str) -> bytes:
@@ -180,7 +201,7 @@ class MaestroBus(ServoBus):
 
     def read_positions(self, channels: Sequence[int]) -> np.ndarray:
         """All positions in one round trip (requests pipelined, replies in order); NaN for a channel that is off."""
-        request = b"".join(get_position(local, device) for device, local in map(self._locate, channels))
+        request = b"".join(self._seal(get_position(local, device)) for device, local in map(self._locate, channels))
         reply = self._query(request, 2 * len(channels), f"get position of channels {list(channels)}")
         positions = np.frombuffer(reply, dtype="<u2").astype(np.float64)
         positions[positions == 0] = np.nan  # 0 means the output is off: the Maestro cannot know where the horn is
@@ -190,7 +211,7 @@ class MaestroBus(ServoBus):
         """The devices' error registers (reading clears them), as names."""
         names: list[str] = []
         for device in self.devices if len(self.devices) > 1 else (None,):
-            value = int.from_bytes(self._query(get_errors(device), 2, "get errors"), "little")
+            value = int.from_bytes(self._query(self._seal(get_errors(device)), 2, "get errors"), "little")
             names += decode_errors(value)
         return names
 
@@ -198,7 +219,8 @@ class MaestroBus(ServoBus):
         """Send the ramp limits; pulses start with the next target (the Maestro has no torque switch)."""
         packet = bytearray()
         for device, local in map(self._locate, channels):
-            packet += set_speed(local, self.speed, device) + set_acceleration(local, self.acceleration, device)
+            packet += self._seal(set_speed(local, self.speed, device))
+            packet += self._seal(set_acceleration(local, self.acceleration, device))
         self._io.write(bytes(packet))
 
     def disable(self, channels: Sequence[int]) -> None:

@@ -4,7 +4,8 @@ Each channel has two moving parts, like the real thing: the pulse the Maestro ou
 by its speed and acceleration settings; what "get position" reports) and the servo horn that
 follows the pulse at the servo's own top speed (what `servo_positions()` reports). A malformed
 packet sets the serial protocol error bit and, as on the real board, sends every channel home
-(here: off).
+(here: off). In CRC mode (`crc=True`) every command must end in its CRC-7 byte; a command with
+a wrong one is ignored and sets the serial CRC error bit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from facetwin.hardware.emulator import SerialEmulator
 from facetwin.hardware.servo_model import VirtualServo
 
 _FIXED_LENGTH = {mp.SET_TARGET: 3, mp.SET_SPEED: 3, mp.SET_ACCELERATION: 3, mp.GET_POSITION: 1, mp.GET_ERRORS: 0}
+CRC_ERROR = 1 << 3
 PROTOCOL_ERROR = 1 << 4
 
 
@@ -35,11 +37,13 @@ class MaestroEmulator(SerialEmulator):
         servo_speed: float = 16000.0,
         rest: int = 6000,
         record_targets: bool = False,
+        crc: bool = False,
     ) -> None:
         n = len(devices) * channels_per_device
         super().__init__({c: VirtualServo(float(rest), float(rest), servo_speed) for c in range(n)}, record_targets)
         self.devices = tuple(devices)
         self.channels_per_device = channels_per_device
+        self.crc = crc
         self.pulses = {c: VirtualServo(0.0, 0.0, math.inf) for c in range(n)}
         self.errors = dict.fromkeys(self.devices, 0)
 
@@ -84,15 +88,21 @@ class MaestroEmulator(SerialEmulator):
             else:
                 self._protocol_error([self.devices[i] for i in targets], drop=header)
                 continue
-            if len(buf) < header + length:
+            total = header + length + (1 if self.crc else 0)
+            if len(buf) < total:
                 return
             data = bytes(buf[header : header + length])
-            if any(b & 0x80 for b in data):
+            if any(b & 0x80 for b in buf[header:total]):
                 # A command byte interrupted an unfinished packet: drop what came before it.
-                cut = next(i for i, b in enumerate(data) if b & 0x80)
+                cut = next(i for i, b in enumerate(buf[header:total]) if b & 0x80)
                 self._protocol_error([self.devices[i] for i in targets], drop=header + cut)
                 continue
-            del buf[: header + length]
+            packet = bytes(buf[:total])
+            del buf[:total]
+            if self.crc and mp.crc7(packet[:-1]) != packet[-1]:
+                for board in targets:
+                    self.errors[self.devices[board]] |= CRC_ERROR
+                continue
             self.packets += 1
             for board in targets:
                 self._execute(board, code, data)

@@ -278,3 +278,73 @@ def test_dynamixel_bad_request_crc_is_answered_with_crc_error():
         bus._io.write(bytes(request))
         reply, _ = dx.split(bus._io.read(11))
         assert reply.params[0] == 3
+
+
+# --- Feetech SCS: big-endian registers, no sync read ---------------------------------------------
+
+
+def test_feetech_scs_driver_puts_the_sdks_bytes_on_the_wire():
+    """Against a bare pty: exactly the bytes Feetech's SDK sends with End = 1, and a canned reply."""
+    from facetwin.hardware.feetech import FeetechScsBus
+    from facetwin.hardware.pty_link import PtyLink
+
+    link = PtyLink()
+    try:
+        with FeetechScsBus(link.port, timeout=0.05) as bus:
+            bus.write_targets([1, 2], [512, 300])
+            assert link.read(0.5) == bytes.fromhex("FF FF FE 0A 83 2A 02 01 02 00 02 01 2C 16")
+            link.write(bytes.fromhex("FF FF 01 04 00 01 F4 05"))  # servo 1: no error, present position 0x01F4
+            assert bus.read_positions([1]).tolist() == [500.0]
+            assert link.read(0.5) == bytes.fromhex("FF FF 01 04 02 38 02 BE")  # READ, not SYNC READ
+    finally:
+        link.close()
+
+
+def test_feetech_scs_against_its_emulator():
+    from facetwin.hardware import feetech_protocol as ft
+    from facetwin.hardware.feetech import FeetechScsBus
+
+    with FeetechEmulator(ids=[1, 2, 3], series=ft.SCS, record_targets=True) as emulator, \
+            FeetechScsBus(emulator.port, ids=[1, 2, 3], timeout=0.02) as bus:
+        assert emulator.tables[1][3:5] == bytes.fromhex("05 04")  # model 1284, high byte first
+        np.testing.assert_array_equal(bus.read_positions([1, 2, 3]), [512, 512, 512])
+        bus.enable([1, 2, 3])
+        bus.write_targets([1, 2, 3], [300, 700, 1023])
+        wait_for(lambda: len(emulator.target_log) == 3)
+        assert emulator.target_log == [(1, 300), (2, 700), (3, 1023)]
+        assert emulator.tables[3][42:44] == bytes.fromhex("03 FF")
+        wait_for(lambda: np.allclose(bus.read_positions([1, 2, 3]), [300, 700, 1023]))
+        emulator.faults.corrupt_replies = 1
+        np.testing.assert_array_equal(bus.read_positions([2]), [700])  # retried
+        bus._io.write(ft.sync_read(ft.ADDR_PRESENT_POSITION, 2, [1]))  # an SCS servo does not answer sync read
+        assert bus._io.read(8) == b""
+
+
+def test_sts_driver_on_an_scs_servo_fails_clearly():
+    """Wrong series: the STS driver's sync read goes unanswered, and the error says what was asked."""
+    from facetwin.hardware import feetech_protocol as ft
+
+    with FeetechEmulator(ids=[1], series=ft.SCS) as emulator, FeetechBus(emulator.port, ids=[1], timeout=0.02) as bus, \
+            pytest.raises(BackendError, match="no complete reply to sync read of positions after 3 tries"):
+        bus.read_positions([1])
+
+
+def test_maestro_crc_mode_seals_every_command_and_the_device_checks_it():
+    from facetwin.hardware.maestro import crc7
+
+    emulator = MaestroEmulator(devices=(12,), channels_per_device=6, record_targets=True, crc=True)
+    with emulator, MaestroBus(emulator.port, channels_per_device=6, timeout=0.02, crc=True) as bus:
+        bus.enable([0, 1])
+        bus.write_targets([0, 1], [5000, 7000])
+        np.testing.assert_array_equal(bus.read_positions([0, 1]), [5000, 7000])
+        assert emulator.target_log == [(0, 5000), (1, 7000)]
+        set_target = bytes.fromhex("84 00 70 2E")  # channel 0 to 6000
+        bus._io.write(set_target + bytes((crc7(set_target) ^ 0x01,)))  # its CRC byte spoiled on the line
+        assert bus.read_errors() == ["serial CRC error"]
+        np.testing.assert_array_equal(bus.read_positions([0]), [5000])  # the spoiled command moved nothing
+    # A driver without CRC and a Maestro in CRC mode: the device waits for CRC bytes and never answers.
+    with MaestroEmulator(devices=(12,), crc=True) as emulator:
+        bus = MaestroBus(emulator.port, timeout=0.02)
+        with pytest.raises(BackendError, match="no complete reply to get errors"):
+            bus.open()
+        bus.close()

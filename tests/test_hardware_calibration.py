@@ -139,3 +139,18 @@ def test_cli_calibrate_against_the_emulator(tmp_path, monkeypatch, spec):
     assert result.exit_code == 0, result.output
     calibration = load_calibration(tmp_path / "bench.json", spec)
     assert calibration.actuators[0].direction == 1 and calibration.actuators[1].direction == -1
+
+
+def test_cli_calibrates_an_scs_face_and_refuses_it_on_sts(tmp_path, monkeypatch, spec):
+    """The Feetech series is part of the calibration: SCS ticks never reach an STS servo."""
+    from facetwin.hardware.backend_url import open_hardware_face
+
+    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
+    keys = "a\nd\n\n" + "d\na\n\n" * (spec.n_actuators - 1)
+    result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:feetech-scs", "--robot-id", "scs"],
+                                input=keys)
+    assert result.exit_code == 0, result.output
+    calibration = load_calibration(tmp_path / "scs.json", spec)
+    assert calibration.bus == "feetech-scs" and calibration.actuators[0].min == 512 - 3  # SCS nudges around 512
+    with pytest.raises(ConfigError, match="is for a feetech-scs controller, not feetech"):
+        open_hardware_face("emulated:feetech", spec, calibration=calibration)

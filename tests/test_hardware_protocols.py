@@ -74,12 +74,30 @@ def test_dynamixel_split_rejects_a_bad_crc():
 
 def test_feetech_packets_and_checksum():
     assert ft.packet(1, ft.PING) == bytes.fromhex("FF FF 01 02 01 FB")
-    # Goal position of servo 1 to 2048 and servo 2 to 1024 in one sync write.
-    frame = ft.sync_write(42, 2, {1: ft.encode_position(2048), 2: ft.encode_position(1024)})
+    # Goal position of servo 1 to 2048 and servo 2 to 1024 in one sync write (STS: little endian).
+    frame = ft.sync_write(42, 2, {1: ft.STS.encode_position(2048), 2: ft.STS.encode_position(1024)})
     assert frame == bytes.fromhex("FF FF FE 0A 83 2A 02 01 00 08 02 00 04") + bytes((ft.checksum(frame[2:-1]),))
     assert frame[-1] == (~(0xFE + 0x0A + 0x83 + 0x2A + 0x02 + 0x01 + 0x08 + 0x02 + 0x04) & 0xFF)
-    assert ft.decode_position(ft.encode_position(-300)) == -300
+    assert ft.STS.decode_position(ft.STS.encode_position(-300)) == -300
     bad = bytearray(frame)
     bad[-1] ^= 1
     with pytest.raises(ft.Corrupt):
         ft.split(bad)
+
+
+def test_feetech_scs_words_are_big_endian_and_unsigned():
+    # Feetech's SDK with End = 1 (SCS) puts the high byte first: 512 = 0x0200 -> 02 00, 300 -> 01 2C.
+    frame = ft.sync_write(42, 2, {1: ft.SCS.encode_position(512), 2: ft.SCS.encode_position(300)})
+    assert frame == bytes.fromhex("FF FF FE 0A 83 2A 02 01 02 00 02 01 2C 16")
+    assert frame[-1] == (~(0xFE + 0x0A + 0x83 + 0x2A + 0x02 + 0x01 + 0x02 + 0x00 + 0x02 + 0x01 + 0x2C) & 0xFF)
+    assert ft.SCS.encode_word(1284) == bytes.fromhex("05 04")  # the SCS0009's model number as its table holds it
+    assert ft.SCS.decode_position(bytes.fromhex("03 FF")) == 1023  # bit 15 is no sign on SCS...
+    assert ft.STS.decode_position(bytes.fromhex("FF 83")) == -1023  # ...but is on STS
+    assert ft.read(1, 56, 2) == bytes.fromhex("FF FF 01 04 02 38 02 BE")
+    with pytest.raises(ValueError, match="SCS positions are unsigned 16-bit"):
+        ft.SCS.encode_position(-1)
+
+
+def test_maestro_crc7_is_the_manuals_example():
+    assert maestro.crc7(bytes.fromhex("83 01")) == 0x17
+    assert maestro.crc7(b"") == 0
