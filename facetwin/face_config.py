@@ -86,14 +86,57 @@ class EyeConfig(_Strict):
     iris: list[int] = Field(min_length=1)
 
 
+EXPLICIT_STIFFNESS_LIMIT = 0.5
+DAMPED_STIFFNESS_LIMIT = 50.0
+MIN_DAMPING_TIME_S = 3e-4
+"""pybullet integrates the springs explicitly and their damping implicitly. Measured on the default
+face: a stiffness number (see `SkinPhysicsConfig.stiffness_number`) up to 0.5 is stable with any
+damping; up to 50 it is stable when damping / (stretch + bending) is at least 0.3 ms; beyond that,
+or with less damping, the skin blows up within a control period."""
+
+
+class SkinPhysicsConfig(_Strict):
+    """The physics skin: the base mesh as a pybullet mass-spring soft body. Mass in grams (spread
+    evenly over the vertices), spring stiffness in N/m and damping in N s/m per spring: `stretch`
+    along each mesh edge, `bending` between vertices two edges apart. `substeps` physics steps per
+    control period. A vertex farther than `diverged_mm` from its rest position means the
+    simulation has diverged."""
+
+    mass_g: float = Field(150.0, gt=0.0, le=10000.0)
+    stretch: float = Field(0.1, gt=0.0)
+    bending: float = Field(0.6, ge=0.0)
+    damping: float = Field(3e-4, ge=0.0)
+    substeps: int = Field(8, ge=1, le=100)
+    diverged_mm: float = Field(200.0, gt=0.0)
+
+    def stiffness_number(self, control_hz: float, n_vertices: int) -> float:
+        """dt^2 (stretch + bending) / vertex mass: how stiff one physics step is for its mass."""
+        dt = 1.0 / (control_hz * self.substeps)
+        return dt * dt * (self.stretch + self.bending) / (self.mass_g * 1e-3 / n_vertices)
+
+    def stability_problem(self, control_hz: float, n_vertices: int) -> str | None:
+        """Why these parameters would make the simulation blow up, or None when they are in the stable range."""
+        number = self.stiffness_number(control_hz, n_vertices)
+        damping_time = self.damping / (self.stretch + self.bending)
+        if number <= EXPLICIT_STIFFNESS_LIMIT:
+            return None
+        if number <= DAMPED_STIFFNESS_LIMIT and damping_time >= MIN_DAMPING_TIME_S:
+            return None
+        return (f"stiffness number {number:.3g} (dt^2 x (stretch + bending) / vertex mass) with damping / "
+                f"(stretch + bending) = {damping_time:.2g} s is unstable; stay at or below "
+                f"{EXPLICIT_STIFFNESS_LIMIT:g}, or at or below {DAMPED_STIFFNESS_LIMIT:g} with at least "
+                f"{MIN_DAMPING_TIME_S:g} s: add mass, substeps or damping, or soften the springs")
+
+
 class SkinConfig(_Strict):
-    """The skin: its mesh and the stiffness of the quasi-static model."""
+    """The skin: its mesh, the stiffness of the quasi-static model and the physics skin's parameters."""
 
     mesh: str
     subdivisions: int = Field(1, ge=0, le=2)
     glued: list[int] = Field(min_length=1)
     membrane: float = Field(1.0, gt=0.0)
     bending: float = Field(1.0, ge=0.0)
+    physics: SkinPhysicsConfig = SkinPhysicsConfig()
 
 
 RGB = tuple[float, float, float]
@@ -166,6 +209,13 @@ class FaceConfig(_Strict):
                     raise ValueError(f"pose {pose!r} names unknown actuator {name!r}")
                 if not -1.0 <= value <= 1.0:
                     raise ValueError(f"pose {pose!r} commands {name} = {value}, outside [-1, 1]")
+        physics = self.skin.physics
+        if self.control_hz * physics.substeps < 240.0:
+            raise ValueError(f"skin.physics.substeps: {physics.substeps} substeps at {self.control_hz:g} Hz is "
+                             f"{self.control_hz * physics.substeps:g} Hz; the physics skin needs >= 240 Hz")
+        problem = physics.stability_problem(self.control_hz, N_LANDMARKS)
+        if problem is not None:
+            raise ValueError(f"skin.physics: {problem}")
         return self
 
     def to_spec(self) -> FaceSpec:

@@ -62,6 +62,26 @@ def bench_sim_face(seconds: float = 3.0, face: str | None = None) -> dict:
         return _summary(_timed(lambda: twin.step(commands[next(counter) % 256]), seconds), 1)
 
 
+def bench_physics_skin(seconds: float = 3.0, face: str | None = None) -> dict:
+    """One SimFace.step on the pybullet skin: servo substeps, as many physics substeps, landmarks.
+    Each random command is held for ten control periods, as a mimicked expression would be."""
+    rng = np.random.default_rng(0)
+    with SimFace(face, skin="bullet") as twin:
+        twin.reset()
+        commands = np.repeat(rng.uniform(-1, 1, (32, twin.spec.n_actuators)).astype(np.float32), 10, axis=0)
+        counter = iter(range(10**12))
+        cpu = time.process_time()
+        times = _timed(lambda: twin.step(commands[next(counter) % len(commands)]), seconds)
+        cpu = time.process_time() - cpu
+        result = _summary(times, 1)
+        # Other jobs on the machine move the wall-clock rate; the rate per CPU-second this process got does not.
+        result["per_cpu_second"] = float((len(times) + 1) / cpu)
+        result["substeps"] = twin.skin.physics.substeps
+        result["physics_hz"] = twin.spec.control_hz * twin.skin.physics.substeps
+        result["nodes"] = int(len(twin.skin.nodes))
+        return result
+
+
 def bench_render(size: int = 256, seconds: float = 3.0, face: str | None = None) -> dict:
     """Offscreen frames of the current face, at size x size."""
     rng = np.random.default_rng(0)

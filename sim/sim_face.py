@@ -16,7 +16,8 @@ from facetwin.sim.rig import FaceModel, load_face
 from facetwin.sim.servo import ServoBank, ServoParams
 from facetwin.spec import FaceSpec
 
-SKINS = ("fast",)
+SKINS = ("fast", "bullet")
+"""The quasi-static linear skin (FastSkin) and the pybullet soft body (BulletSkin, with its own dynamics)."""
 
 
 class SimFace(FaceBackend):
@@ -25,18 +26,29 @@ class SimFace(FaceBackend):
 
     `actuator_positions` are the servo horns' positions in command units, like a hardware
     read-back after calibration; landmarks follow the linkages (after backlash).
+    `skin="bullet"` replaces the quasi-static linear skin by a pybullet soft body with its own
+    dynamics, driven by the same linkages (docs/physics.md); it cannot be pickled.
+    `follow_positions=True` skips the servo model: each command is where the horns already are
+    (e.g. measured on an emulated servo), so a twin driven by other servos adds no second lag.
     """
 
     def __init__(self, face: str | Path | FaceModel | None = None, *, skin: str = "fast", render: bool = False,
-                 width: int = 256, height: int = 256, substeps: int = 8):
+                 width: int = 256, height: int = 256, substeps: int = 8, follow_positions: bool = False):
         if skin not in SKINS:
             raise BackendError(f"unknown skin {skin!r}; choose one of {', '.join(SKINS)}")
         self.model = face if isinstance(face, FaceModel) else load_face(face)
-        self.skin = FastSkin(self.model)
+        self._physics = skin == "bullet"
+        if self._physics:
+            from facetwin.sim.bullet_skin import BulletSkin
+
+            self.skin = BulletSkin(self.model)
+        else:
+            self.skin = FastSkin(self.model)
         spec = self.model.spec
         self._neutral_positions = spec.command_to_position(spec.neutral_command)
         self.servos = ServoBank(ServoParams.from_config(self.model.config), self._neutral_positions,
                                 spec.control_period, substeps=substeps)
+        self._follow_positions = follow_positions
         self._render = render
         self._size = (width, height)
         self._camera = None
@@ -60,6 +72,8 @@ class SimFace(FaceBackend):
     def reset(self, seed: int | None = None) -> FaceObservation:
         self._check_open()
         self.servos.reset()
+        if self._physics:
+            self.skin.reset()
         self._time = 0.0
         self._command = self.spec.neutral_command.copy()
         return self._observe()
@@ -68,7 +82,13 @@ class SimFace(FaceBackend):
         self._check_open()
         self._command = validate_command(self.spec, command)
         targets = self.spec.command_to_position(self._command)[None]
-        self.servos.step(targets)
+        start = self.servos.load[0].copy()
+        if self._follow_positions:
+            self.servos.reset(targets)
+        else:
+            self.servos.step(targets)
+        if self._physics:
+            self.skin.advance(start, self.servos.load[0])
         self._time += self.spec.control_period
         return self._observe()
 
@@ -97,6 +117,8 @@ class SimFace(FaceBackend):
         if self._camera is not None:
             self._camera.close()
             self._camera = None
+        if self._physics:
+            self.skin.close()
         self._closed = True
 
     def __getstate__(self) -> dict:

@@ -1,0 +1,79 @@
+"""Physics-skin parameters that would make the simulation blow up are rejected when face.yaml loads."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from facetwin.errors import ConfigError
+from facetwin.face_config import SkinPhysicsConfig, load_face_config
+from facetwin.faces import resolve_face
+from facetwin.spec import N_LANDMARKS
+
+
+@pytest.fixture
+def face_dir(tmp_path):
+    target = tmp_path / "face"
+    shutil.copytree(resolve_face(None).parent, target)
+    return target
+
+
+def _with_physics(face_dir, **physics) -> str:
+    path = face_dir / "face.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["skin"]["physics"].update(physics)
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def _error(path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_face_config(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def test_bundled_physics_is_in_the_stable_range():
+    config = load_face_config(resolve_face(None))
+    physics = config.skin.physics
+    assert physics.substeps * config.control_hz >= 240
+    assert physics.stability_problem(config.control_hz, N_LANDMARKS) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("mass_g", 0.0), ("mass_g", -5.0), ("stretch", -1.0), ("stretch", 0.0), ("bending", -0.5),
+     ("damping", -1e-4), ("diverged_mm", 0.0), ("substeps", 0), ("mass_g", float("nan"))],
+)
+def test_impossible_parameters_name_their_field(face_dir, field, value):
+    assert f"skin.physics.{field}" in _error(_with_physics(face_dir, **{field: value}))
+
+
+def test_too_stiff_for_the_mass_is_rejected(face_dir):
+    message = _error(_with_physics(face_dir, stretch=8.0, bending=8.0, damping=4e-4))
+    assert "skin.physics" in message and "stiffness number" in message
+
+
+def test_enough_damping_makes_stiff_springs_acceptable(face_dir):
+    config = load_face_config(_with_physics(face_dir, stretch=8.0, bending=8.0, damping=0.01))
+    assert config.skin.physics.stretch == 8.0
+
+
+def test_physics_below_240_hz_is_rejected(face_dir):
+    assert "240 Hz" in _error(_with_physics(face_dir, substeps=4))
+
+
+def test_unknown_physics_field_is_rejected(face_dir):
+    assert "skin.physics.youngs_modulus" in _error(_with_physics(face_dir, youngs_modulus=1.0))
+
+
+def test_stiffness_number_follows_time_step_and_mass():
+    base = SkinPhysicsConfig(mass_g=100.0, stretch=1.0, bending=1.0, substeps=8)
+    heavier = SkinPhysicsConfig(mass_g=200.0, stretch=1.0, bending=1.0, substeps=8)
+    finer = SkinPhysicsConfig(mass_g=100.0, stretch=1.0, bending=1.0, substeps=16)
+    number = base.stiffness_number(30.0, N_LANDMARKS)
+    assert heavier.stiffness_number(30.0, N_LANDMARKS) == pytest.approx(number / 2)
+    assert finer.stiffness_number(30.0, N_LANDMARKS) == pytest.approx(number / 4)

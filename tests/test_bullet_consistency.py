@@ -1,0 +1,71 @@
+"""Twin consistency: the fast and the physics skin are two models of one face and should agree at equilibrium."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facetwin.sim.bullet_consistency import (
+    ABSOLUTE_BOUND_MM,
+    RELATIVE_BOUND,
+    measure_consistency,
+    movable_landmarks,
+    refit_rms,
+    rms,
+)
+from facetwin.sim.bullet_skin import BulletSkin
+from facetwin.sim.fast_skin import FastSkin
+from tests.guards import time_limit
+
+
+def test_rms_is_the_root_mean_square_distance():
+    a = np.zeros((2, 4, 3))
+    b = a.copy()
+    b[0, 0] = [3.0, 4.0, 0.0]  # one landmark of eight is 5 mm off
+    assert rms(a, b) == pytest.approx(np.sqrt(25.0 / 8))
+
+
+def test_refit_recovers_a_linear_model_and_not_a_nonlinear_one():
+    rng = np.random.default_rng(0)
+    features = np.concatenate([rng.normal(size=(60, 4)), np.ones((60, 1))], axis=1)
+    weights = rng.normal(size=(5, 6 * 3))
+    linear = (features @ weights).reshape(60, 6, 3)
+    assert refit_rms(features, linear) < 1e-9
+    bent = linear + 0.5 * (features[:, :1] ** 2)[:, :, None]
+    assert refit_rms(features, bent) > 0.1
+    assert np.isnan(refit_rms(features[:12], linear[:12]))  # too few commands for five features
+
+
+def test_both_skins_share_anchors_and_glue_at_equilibrium(model):
+    """Whatever the free skin does, the hands that pull it and the glue that holds it are the same."""
+    rng = np.random.default_rng(3)
+    fast = FastSkin(model)
+    skin = BulletSkin(model)
+    try:
+        with time_limit(60):
+            for command in rng.uniform(-1.0, 1.0, (3, model.spec.n_actuators)):
+                positions = model.spec.command_to_position(command)
+                skin.settle(positions, tolerance_mm=1e-2, max_seconds=3.0)
+                physics, reference = skin.landmarks(positions), fast.landmarks(positions)
+                held = np.concatenate([skin.driven, skin.glued])
+                assert np.abs(physics[held] - reference[held]).max() < 1e-2
+                assert np.isfinite(physics).all()
+    finally:
+        skin.close()
+
+
+def test_movable_landmarks_leave_out_the_static_region(model):
+    movable = movable_landmarks(model)
+    assert not np.isin(movable, model.config.regions["static"]).any()
+    assert len(movable) == len(model.neutral_landmarks) - len(set(model.config.regions["static"]))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not met: the pybullet mass-spring skin settles 4.3 mm RMS away from the linear fast skin (bound 0.57 mm); "
+    "the fast skin is frozen, and even its model refitted to the physics skin leaves 1.4 mm "
+    "(docs/physics.md, 'Twin consistency')"))
+def test_equilibria_agree_within_the_issue_criterion(model):
+    with time_limit(120):
+        report = measure_consistency(model, n_commands=100, tolerance_mm=1e-2, max_seconds=0.5)
+    assert report.bound_mm == max(ABSOLUTE_BOUND_MM, RELATIVE_BOUND * report.mean_displacement_mm)
+    assert report.passed, report.summary()
