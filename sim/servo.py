@@ -5,7 +5,8 @@ held and the servos are integrated in substeps: the command arrives `latency` la
 follows it with time constant `tau` but never faster than `max_speed`, ignores errors inside
 the `deadband`, and the linkage that pulls the skin lags the horn by up to half the `backlash`
 on each side. Every parameter is per actuator and may differ per face in the batch (domain
-randomisation), so arrays broadcast as (batch, actuators).
+randomisation), so arrays broadcast as (batch, actuators); `set_params` and `reset` can address
+selected faces only, so a batched environment re-draws and restarts the faces whose episode ended.
 """
 
 from __future__ import annotations
@@ -40,60 +41,119 @@ class ServoParams:
 
 
 class ServoBank:
-    """The servos of `batch` faces, stepped together one control period at a time."""
+    """The servos of `batch` faces, stepped together one control period at a time.
+
+    `max_latency` (seconds) sizes the command history for latencies that `set_params` may set
+    later; the latencies given at construction are always covered.
+    """
 
     def __init__(self, params: ServoParams, neutral: np.ndarray, control_period: float, substeps: int = 8,
-                 batch: int = 1):
-        self.params = params
+                 batch: int = 1, max_latency: float | None = None):
         self.neutral = np.asarray(neutral, dtype=np.float64)
         self.period = control_period
         self.substeps = substeps
         self.batch = batch
         self.n_actuators = len(self.neutral)
-        self._configure()
+        self._dt = control_period / substeps
+        shape = (batch, self.n_actuators)
+        self.params = ServoParams(*(np.broadcast_to(np.asarray(v, dtype=np.float64), shape).copy()
+                                    for v in (params.latency, params.tau, params.max_speed, params.deadband,
+                                              params.backlash)))
+        cap = max(float(np.max(self.params.latency)), max_latency or 0.0)
+        self._history_len = self._age_of(0, self._delay_of(np.array(cap))).item() + 1
+        self._alpha, self._max_step, self._min_step, self._deadband, self._half_backlash = (
+            np.empty(shape) for _ in range(5))
+        self._age = np.empty((substeps, *shape), dtype=np.int64)
+        self._scratch = (*(np.empty(shape) for _ in range(4)), np.empty(shape, dtype=bool))
+        self._configure(slice(None))
         self.reset()
 
-    def _configure(self) -> None:
-        dt = self.period / self.substeps
-        p = self.params
-        shape = (self.batch, self.n_actuators)
-        self._alpha = np.broadcast_to(1.0 - np.exp(-dt / p.tau), shape).copy()
-        self._max_step = np.broadcast_to(p.max_speed * dt, shape).copy()
-        self._deadband = np.broadcast_to(p.deadband, shape).copy()
-        self._half_backlash = np.broadcast_to(0.5 * p.backlash, shape).copy()
-        delay = np.broadcast_to(np.rint(p.latency / dt).astype(np.int64), shape)
-        # Substep s of a period sees the command issued ceil((delay - s) / substeps) periods ago.
-        sub = np.arange(self.substeps)[:, None, None]
-        self._age = np.maximum(-((sub - delay[None]) // self.substeps), 0)
-        self._history_len = int(self._age.max()) + 1
-        self._rows = np.arange(self.batch)[None, :, None]
-        self._cols = np.arange(self.n_actuators)[None, None, :]
+    def _delay_of(self, latency: np.ndarray) -> np.ndarray:
+        return np.rint(latency / self._dt).astype(np.int64)
 
-    def reset(self, positions: np.ndarray | None = None) -> None:
-        start = self.neutral if positions is None else positions
-        self.horn = np.broadcast_to(start, (self.batch, self.n_actuators)).astype(np.float64).copy()
-        self.load = self.horn.copy()
-        self._history = np.repeat(self.horn[None], self._history_len, axis=0)
-        self._head = 0
+    def _age_of(self, substep, delay: np.ndarray) -> np.ndarray:
+        # Substep s of a period sees the command issued ceil((delay - s) / substeps) periods ago.
+        return np.maximum(-((substep - delay) // self.substeps), 0)
+
+    def set_params(self, params: ServoParams, rows=None) -> None:
+        """Give the faces `rows` (an index or mask; all when None) new parameters, each array
+        (A,) or (len(rows), A). Their state is kept; reset them too for a fresh start."""
+        rows = slice(None) if rows is None else rows
+        for name in ("latency", "tau", "max_speed", "deadband", "backlash"):
+            getattr(self.params, name)[rows] = getattr(params, name)
+        delay = self._delay_of(self.params.latency[rows])
+        if self._age_of(0, delay).max(initial=0) >= self._history_len:
+            raise ValueError(f"a latency of {self.params.latency[rows].max() * 1e3:.1f} ms exceeds the "
+                             f"history this bank was built for; pass a larger max_latency")
+        self._configure(rows)
+
+    def _configure(self, rows) -> None:
+        p, dt = self.params, self._dt
+        self._alpha[rows] = 1.0 - np.exp(-dt / p.tau[rows])
+        self._max_step[rows] = p.max_speed[rows] * dt
+        np.negative(self._max_step, out=self._min_step)
+        self._deadband[rows] = p.deadband[rows]
+        self._half_backlash[rows] = 0.5 * p.backlash[rows]
+        delay = self._delay_of(p.latency[rows])
+        for s in range(self.substeps):
+            self._age[s][rows] = self._age_of(s, delay)
+        # Per substep, the ages present: one age (the usual case) reads a history slot as it is,
+        # several (randomised latencies) read each slot where it applies.
+        self._plan = []
+        for s in range(self.substeps):
+            ages = np.unique(self._age[s])
+            self._plan.append([(int(k), None if len(ages) == 1 else self._age[s] == k) for k in ages])
+
+    def reset(self, positions: np.ndarray | None = None, rows=None) -> None:
+        """Put the faces `rows` (all when None) at rest at `positions` (default: neutral), with a
+        command history that has held them there."""
+        start = self.neutral if positions is None else np.asarray(positions, dtype=np.float64)
+        if rows is None:
+            self.horn = np.broadcast_to(start, (self.batch, self.n_actuators)).astype(np.float64).copy()
+            self.load = self.horn.copy()
+            self._history = np.repeat(self.horn[None], self._history_len, axis=0)
+            self._head = 0
+            return
+        self.horn[rows] = start
+        self.load[rows] = start
+        self._history[:, rows] = start
+
+    def copy_state(self, source: ServoBank, rows) -> None:
+        """Make the faces `rows` continue exactly where the faces of `source` (a bank of len(rows)
+        faces with the same history length) are: horn, linkage and the commands still in flight."""
+        if source._history_len != self._history_len:
+            raise ValueError("the banks keep command histories of different lengths")
+        self.horn[rows] = source.horn
+        self.load[rows] = source.load
+        for age in range(self._history_len):
+            self._history[(self._head - age) % self._history_len, rows] = \
+                source._history[(source._head - age) % self._history_len]
 
     def step(self, targets: np.ndarray) -> np.ndarray:
         """Integrate one control period towards `targets` (B, A) in actuator units; returns the load side."""
         self._head = (self._head + 1) % self._history_len
-        self._history[self._head] = targets
-        slots = (self._head - self._age) % self._history_len
-        delayed = self._history[slots, self._rows, self._cols]
+        history = self._history
+        history[self._head] = targets
         horn, load = self.horn, self.load
-        error, move, low, high = (np.empty_like(horn) for _ in range(4))
-        moving = np.empty(horn.shape, dtype=bool)
-        # In-place arithmetic: at a batch of 1,024 faces the allocations would cost more than the maths.
-        for s in range(self.substeps):
-            np.subtract(delayed[s], horn, out=error)
-            np.multiply(error, self._alpha, out=move)
-            np.clip(move, -self._max_step, self._max_step, out=move)
-            np.greater(np.abs(error, out=error), self._deadband, out=moving)
-            np.multiply(move, moving, out=move)
-            horn += move
-            np.subtract(horn, self._half_backlash, out=low)
-            np.add(horn, self._half_backlash, out=high)
-            np.clip(load, low, high, out=load)
+        error, move, low, high, moving = self._scratch
+        # In-place arithmetic with positional outputs, and no gather of the delayed commands: at a
+        # batch of 1,024 faces allocations and fancy indexing would cost more than the maths, and at
+        # a batch of one or two every keyword argument of a ufunc call shows.
+        for plan in self._plan:
+            for age, where in plan:
+                slot = history[(self._head - age) % self._history_len]
+                if where is None:
+                    np.subtract(slot, horn, error)
+                else:
+                    np.subtract(slot, horn, out=error, where=where)
+            np.multiply(error, self._alpha, move)
+            np.minimum(move, self._max_step, move)
+            np.maximum(move, self._min_step, move)
+            np.greater(np.abs(error, error), self._deadband, moving)
+            np.multiply(move, moving, move)
+            np.add(horn, move, horn)
+            np.subtract(horn, self._half_backlash, low)
+            np.add(horn, self._half_backlash, high)
+            np.maximum(load, low, load)
+            np.minimum(load, high, load)
         return load
