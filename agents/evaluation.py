@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from facetwin.agents.metrics import landmark_error
-from facetwin.agents.mimic_report import static_landmarks
 from facetwin.agents.policy import Policy
+from facetwin.agents.selfmodel_eval import equilibrium_landmarks
 from facetwin.backend import FaceBackend
 from facetwin.perception.retarget import HEAD_ACTUATORS
-from facetwin.sim.fast_skin import FastSkin
+from facetwin.sim.rig import FaceModel
 from facetwin.target_sequence import TargetSequence
 
 
@@ -39,33 +39,38 @@ def _with_passthrough(command: np.ndarray, passthrough: np.ndarray, head: np.nda
     return out
 
 
-def live_errors(policy: Policy, sequence: TargetSequence, backend: FaceBackend) -> np.ndarray:
-    """Drive `backend` through the clip at its control rate; error per frame (NaN without landmarks)."""
+def live_errors(policy: Policy, sequence: TargetSequence, backend: FaceBackend,
+                commands: np.ndarray | None = None) -> np.ndarray:
+    """Drive `backend` through the clip at its control rate; error per frame (NaN without landmarks).
+    `commands` replays the policy's answers computed beforehand (a stateless policy's batch)."""
     spec = backend.spec
     head = np.array([name in HEAD_ACTUATORS for name in spec.actuator_names])
     policy.reset()
     observation = backend.reset()
     errors = np.full(len(sequence), np.nan)
     for i, target in enumerate(sequence.landmarks):
-        command = _with_passthrough(np.asarray(policy.act(target, observation), np.float32),
-                                    sequence.passthrough[i], head)
+        answer = commands[i] if commands is not None else policy.act(target, observation)
+        command = _with_passthrough(np.asarray(answer, np.float32), sequence.passthrough[i], head)
         observation = backend.step(command)
         if observation.landmarks is not None:
             errors[i] = landmark_error(observation.landmarks, target, spec)
     return errors
 
 
-def score_policy(policy: Policy, sequence: TargetSequence, skin: FastSkin,
-                 backend_factory: Callable[[], FaceBackend] | None = None) -> PolicyScore:
-    """Static score for every frame; live score too when a backend factory is given (clips)."""
-    spec = skin.model.spec
+def score_policy(policy: Policy, sequence: TargetSequence, model: FaceModel,
+                 backend_factory: Callable[[], FaceBackend] | None = None, stateless: bool = True) -> PolicyScore:
+    """Static score for every frame; live score too when a backend factory is given (clips).
+    A `stateless` policy's batch answers are replayed live instead of asking it frame by frame."""
+    spec = model.spec
     scored = sequence.visible if sequence.visible.any() else np.ones(len(sequence), bool)
-    static = np.asarray(landmark_error(static_landmarks(skin, policy.act_batch(sequence.landmarks)),
-                                       sequence.landmarks, spec), dtype=np.float64).reshape(-1)
+    policy.reset()
+    commands = policy.act_batch(sequence.landmarks)
+    static = np.asarray(landmark_error(equilibrium_landmarks(model, commands), sequence.landmarks, spec),
+                        dtype=np.float64).reshape(-1)
     live = None
     if backend_factory is not None:
         with backend_factory() as backend:
-            live = live_errors(policy, sequence, backend)
+            live = live_errors(policy, sequence, backend, commands if stateless else None)
     return PolicyScore(
         static_mm=float(static[scored].mean()),
         live_mm=float(np.nanmean(live[scored])) if live is not None else None,

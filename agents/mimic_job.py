@@ -18,7 +18,6 @@ from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
 from facetwin.perception.detector import landmarker_path
 from facetwin.perception.reachable import reachable_bounds
-from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import load_face
 from facetwin.sim.sim_face import SimFace
 
@@ -105,7 +104,7 @@ def run_mimic_job(options: MimicOptions) -> dict:
             if video is not None:
                 video.close(ok=ok)
     oracle = make_policy("oracle", model) if options.oracle else None
-    report = summarise(trace, FastSkin(model), oracle, agreement.summary() if agreement else None)
+    report = summarise(trace, model, oracle, agreement.summary() if agreement else None)
     report["summary"]["source"] = str(options.source)
     if options.video is not None:
         report["summary"]["video"] = str(options.video)

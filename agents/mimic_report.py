@@ -17,13 +17,9 @@ import numpy as np
 from facetwin.agents.metrics import landmark_error
 from facetwin.agents.mimic import MimicTrace
 from facetwin.agents.policy import Policy
+from facetwin.agents.selfmodel_eval import equilibrium_landmarks
 from facetwin.atomic import atomic_write
-from facetwin.sim.fast_skin import FastSkin
-
-
-def static_landmarks(skin: FastSkin, commands: np.ndarray) -> np.ndarray:
-    """Landmarks (B, 478, 3) of each command held until the servos settle, on the fast twin."""
-    return skin.landmarks(skin.model.spec.command_to_position(np.asarray(commands, dtype=np.float64)))
+from facetwin.sim.rig import FaceModel
 
 
 def _mean(values) -> float | None:
@@ -32,7 +28,7 @@ def _mean(values) -> float | None:
     return float(values.mean()) if values.size else None
 
 
-def summarise(trace: MimicTrace, skin: FastSkin, oracle: Policy | None = None,
+def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
               agreement: dict | None = None) -> dict:
     """Summary and per-frame rows. Means are over the frames with a face (all frames if none had one)."""
     spec = trace.spec
@@ -42,13 +38,13 @@ def summarise(trace: MimicTrace, skin: FastSkin, oracle: Policy | None = None,
     scored = np.array(trace.face_visible, dtype=bool)
     if not scored.any():
         scored = np.ones(n, dtype=bool)
-    static = landmark_error(static_landmarks(skin, commands), targets, spec) if n else np.zeros(0)
-    neutral = landmark_error(np.broadcast_to(skin.landmarks(spec.command_to_position(spec.neutral_command)[None]),
-                                             targets.shape), targets, spec) if n else np.zeros(0)
+    static = landmark_error(equilibrium_landmarks(model, commands), targets, spec) if n else np.zeros(0)
+    neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
+                             targets, spec) if n else np.zeros(0)
     oracle_errors = np.full(n, np.nan)
     if oracle is not None and n:
         oracle_commands = oracle.act_batch(targets)
-        oracle_errors = landmark_error(static_landmarks(skin, oracle_commands), targets, spec)
+        oracle_errors = landmark_error(equilibrium_landmarks(model, oracle_commands), targets, spec)
     live = np.asarray(trace.errors, dtype=np.float64)
     regions = sorted({r for row in trace.region_errors for r in row})
     per_region = {r: _mean([row.get(r, math.nan) for row, s in zip(trace.region_errors, scored) if s])

@@ -102,6 +102,7 @@ def render(
     face: str | None = FaceOption,
     size: int = typer.Option(256, "--size", min=32, max=2048),
     settle: float = typer.Option(1.0, "--settle", min=0.0, help="seconds the command is held before the picture"),
+    skin: str = typer.Option("fast", "--skin", help="fast (linear, quasi-static) or bullet (pybullet soft body)"),
 ) -> None:
     """Render the face holding a command or a named pose."""
     import imageio.v2 as imageio
@@ -111,7 +112,7 @@ def render(
 
     if command is not None and pose is not None:
         raise typer.BadParameter("give --command or --pose, not both")
-    with SimFace(face, width=size, height=size) as twin:
+    with SimFace(face, skin=skin, width=size, height=size) as twin:
         config = twin.model.config
         target = (parse_command(config, command) if command is not None
                   else pose_command(config, pose or "neutral"))
@@ -145,8 +146,9 @@ def bench(
     clip: Path | None = typer.Option(None, "--clip", help="video for the perception figures (default: bundled sample)"),
     face: str | None = FaceOption,
 ) -> None:
-    """Measure the twin (batched face-steps/s, SimFace.step rate, render frames/s) and perception
-    (frames/s with decoding, the One Euro filter's jitter reduction and lag)."""
+    """Measure the twin (batched face-steps/s, SimFace.step rate, render frames/s), perception
+    (frames/s with decoding, the One Euro filter's jitter reduction and lag) and hardware in the
+    loop on the twin (steps/s, the landmark error perception adds)."""
     import os
     import platform
 
@@ -160,6 +162,7 @@ def bench(
         "fast_skin": sim_bench.bench_fast_skin(batch=batch, seconds=seconds, face=face),
         "sim_face_step": sim_bench.bench_sim_face(seconds=seconds, face=face),
         "render_256": sim_bench.bench_render(size=256, seconds=seconds, face=face),
+        "physics_skin": sim_bench.bench_physics_skin(seconds=seconds, face=face),
     }
     from facetwin.faces import sample_clip
     from facetwin.perception.bench import bench_perception
@@ -168,6 +171,20 @@ def bench(
     if not clip.is_file():
         raise FacetwinError(f"{clip}: perception benchmark clip not found")
     results["perception"] = bench_perception(clip)
+    from facetwin.hardware import bench as hil_bench
+
+    results["hil"] = {
+        "twin_landmarks": hil_bench.bench_hil("maestro", camera=False, seconds=seconds, face=face),
+        "camera_perception": hil_bench.bench_hil("maestro", camera=True, seconds=seconds, face=face),
+        # Ten settled poses per second of budget: 30 at the default, a quick look at --seconds 0.2.
+        "perception_error": hil_bench.perception_error("feetech", n_poses=max(3, round(10 * seconds)), face=face),
+    }
+    from facetwin.envs import bench as envs_bench
+
+    results["envs"] = envs_bench.bench_envs(num_envs=batch, seconds=seconds, face=face)
+    from facetwin.agents import bench as agents_bench
+
+    results["selfmodel"] = agents_bench.bench_inverse(seconds=seconds, batch=batch, face=face)
 
     table = Table(title="facetwin bench")
     for column in ("measurement", "per second", "p50 ms", "p95 ms"):
@@ -176,7 +193,16 @@ def bench(
         (f"batched face-steps (batch {batch}, servo + skin)", results["fast_skin"]["face_steps"]),
         (f"batched fast-skin landmarks only (batch {batch})", results["fast_skin"]["skin_only"]),
         ("SimFace.step, single face", results["sim_face_step"]),
+        (f"SimFace.step on the pybullet skin ({results['physics_skin']['nodes']} nodes, "
+         f"{results['physics_skin']['substeps']} substeps)", results["physics_skin"]),
         (f"render 256x256 ({results['render_256']['gl_renderer']})", results["render_256"]),
+        ("hardware in the loop on the twin (emulated:maestro, unpaced)", results["hil"]["twin_landmarks"]),
+        ("  the same with camera + perception", results["hil"]["camera_perception"]),
+        (f"FaceMimic batched env, {batch} envs (env-steps)", results["envs"]["vector"]),
+        ("  the same, mixed reachable and human targets", results["envs"]["vector_mix"]),
+        ("FaceMimic, one gym.make env (steps)", results["envs"]["single"]),
+        ("inverse self-model, single requests (policy.act)", results["selfmodel"]["single"]),
+        (f"inverse self-model, batch {batch} (policy.act_batch, targets)", results["selfmodel"]["batch"]),
     ]
     for name, r in rows:
         table.add_row(name, f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.3f}", f"{r['latency_ms_p95']:.3f}")
@@ -184,10 +210,17 @@ def bench(
     table.add_row(f"perception, {p['clip']} with decoding ({p['detector']})", f"{p['fps']:,.0f}",
                   f"{p['latency_ms_p50']:.3f}", f"{p['latency_ms_p95']:.3f}")
     Console().print(table)
+    b = results["physics_skin"]
+    typer.echo(f"pybullet skin: {b['per_cpu_second']:,.0f} steps/s per CPU-second ({b['physics_hz']:g} Hz physics; "
+               f"goal 300 steps/s)")
     if "jitter_raw_mm" in p:
         typer.echo(f"One Euro filter: jitter {p['jitter_raw_mm']:.3f} -> {p['jitter_filtered_mm']:.3f} mm "
                    f"({100 * p['jitter_reduction']:.0f}% less), "
                    f"lag {p['lag_frames']:.2f} frames ({p['lag_ms']:.0f} ms)")
+    e = results["hil"]["perception_error"]
+    typer.echo(f"perception on the twin's camera: {e['neutral_error_mm']:.2f} mm at neutral, "
+               f"{e['expressions']['error_mm']:.2f} mm on expressions (motion {e['expressions']['true_motion_mm']:.2f} "
+               f"mm, its error {e['expressions']['motion_error_mm']:.2f} mm)")
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=2))
@@ -221,6 +254,17 @@ from facetwin import cli_mimic  # noqa: E402
 
 app.command("mimic")(cli_mimic.mimic)
 app.command("demo")(cli_mimic.demo)
+
+from facetwin import cli_selfmodel  # noqa: E402
+
+app.command("babble")(cli_selfmodel.babble)
+train_app.command("forward")(cli_selfmodel.train_forward)
+train_app.command("inverse")(cli_selfmodel.train_inverse)
+
+from facetwin import cli_rl  # noqa: E402
+
+train_app.command("rl")(cli_rl.train_rl)
+app.command("eval")(cli_rl.eval_policy)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from facetwin.errors import ConfigError
+from facetwin.errors import ConfigError, FacetwinError
 
 
 def _randomization(value: str) -> str | None:
@@ -64,14 +64,30 @@ def train_rl(
 
 
 def eval_policy(
-    policy: Path = typer.Option(..., "--policy", help="a saved policy (.zip from `facetwin train rl`)"),
+    policy: Path | None = typer.Option(None, "--policy", help="a saved policy (.zip from `facetwin train rl`)"),
     targets: str = typer.Option("reachable", "--targets", help="reachable, human or mix"),
     episodes: int = typer.Option(32, "--episodes", min=1, help="episodes, run side by side"),
     json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
     seed: int | None = typer.Option(None, "--seed", help="first episode seed (default: the evaluation seed)"),
+    report: Path | None = typer.Option(None, "--report", help="instead, regenerate the results page (markdown) "
+                                       "scoring every policy on the people in --media"),
+    media: Path | None = typer.Option(None, "--media", help="folder of images and clips of people (--report)"),
+    data: Path | None = typer.Option(None, "--data", help="babbling dataset for the nearest-neighbour baseline"),
+    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
 ) -> None:
-    """Score a saved policy against the neutral face on the same episodes: mean landmark error (mm)
-    overall and per region."""
+    """Score a saved RL policy against the neutral face on the same episodes (mean landmark error,
+    mm, overall and per region); or, with --report, regenerate the results page for every policy."""
+    if report is not None:
+        from facetwin.agents.results import build_results
+        from facetwin.faces import sample_clip
+
+        if media is None or not media.is_dir() or data is None:
+            raise FacetwinError("--report needs --media (a folder of images and clips) and --data (a babbling dataset)")
+        build_results(media, data, report, sample=sample_clip(), face=face)
+        typer.echo(f"wrote {report}")
+        return
+    if policy is None:
+        raise FacetwinError("give --policy (a saved RL policy) or --report (the results page)")
     from rich.console import Console
     from rich.table import Table
 

@@ -33,9 +33,16 @@ GAZE_ACTUATORS = ("eye_yaw", "eye_pitch")
 class RetargetConfig:
     """`gain` scales every expression; region scales are clamped to `scale_limits` so a region
     that is tiny in one face cannot blow up. Times are seconds: `hold_s` holds the last target
-    after the face is lost, `relax_s` then eases it to neutral, `reacquire_s` eases back in."""
+    after the face is lost, `relax_s` then eases it to neutral, `reacquire_s` eases back in.
+
+    `depth_gain` scales the expression along the face's depth axis. MediaPipe regresses depth
+    from a single image, and on the sample clips the depth part of a person's expression is
+    what no motion of the face explains: the best reachable expression leaves as much depth
+    error as there was depth displacement (docs/perception.md). The default keeps the
+    expression in the image plane and the robot's own depth, so the servos do not chase it."""
 
     gain: float = 1.0
+    depth_gain: float = 0.0
     scale_limits: tuple[float, float] = (0.5, 2.0)
     hold_s: float = 0.5
     relax_s: float = 1.0
@@ -44,7 +51,7 @@ class RetargetConfig:
     head: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("gain", "hold_s", "relax_s", "reacquire_s"):
+        for name in ("gain", "depth_gain", "hold_s", "relax_s", "reacquire_s"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise PerceptionError(f"retarget {name} = {value} must be a finite number >= 0")
@@ -153,6 +160,7 @@ class Retargeter:
             raise PerceptionError("retargeting needs the person's neutral face first (set_neutral or a percept)")
         expression = np.asarray(landmarks, dtype=np.float64) - self.neutral
         displacement = self.config.gain * self._scales[:, None] * expression
+        displacement[:, 2] *= self.config.depth_gain
         return (self.robot_neutral + self.bounds.clip(displacement)).astype(np.float32)
 
     def passthrough(self, landmarks: np.ndarray | None, head_deg: np.ndarray | None) -> dict[str, float]:

