@@ -46,13 +46,15 @@ def test_every_policy_answers_in_bounds_with_the_neck_at_rest(name, model, heldo
 
 
 def test_policy_names_and_their_errors(model):
-    assert set(POLICY_NAMES) == {"neutral", "random", "nn", "inverse", "oracle"}
+    assert set(POLICY_NAMES) == {"neutral", "random", "nn", "inverse", "oracle", "rl"}
     with pytest.raises(ConfigError, match="unknown policy"):
         make_policy("psychic", model)
     with pytest.raises(ConfigError, match="needs babbling data"):
         make_policy("nn", model)
     with pytest.raises(ConfigError, match="no such model file"):
         make_policy("inverse", model, model="missing.pt")
+    with pytest.raises(ConfigError, match="needs a saved policy"):
+        make_policy("rl", model)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((478, 2)), np.zeros(3), np.full((478, 3), np.nan)])
