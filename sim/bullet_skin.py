@@ -33,7 +33,7 @@ import numpy as np
 
 from facetwin.errors import BackendError
 from facetwin.face_config import SkinPhysicsConfig
-from facetwin.sim.kinematics import eye_rotation
+from facetwin.sim.kinematics import place_irises
 from facetwin.sim.mesh import read_obj
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
@@ -242,7 +242,7 @@ class BulletSkin:
         """(478, 3) float32 landmarks in the face frame: the skin as it is now, irises turned by the eyes."""
         out = self.rest.copy()
         out[self.nodes] = self.positions_mm
-        self._place_irises(out, np.asarray(positions, dtype=np.float64))
+        place_irises(self.model, out, np.asarray(positions, dtype=np.float64))
         return out.astype(np.float32)
 
     def vertices(self, positions: np.ndarray) -> np.ndarray:
@@ -261,12 +261,6 @@ class BulletSkin:
             done = stop
         return out
 
-    def _place_irises(self, out: np.ndarray, positions: np.ndarray) -> None:
-        if not self.model.eye_joints:
-            return
-        rotation = eye_rotation(self.model, positions)
-        for centre, iris in zip(self.model.eye_centers, self.model.iris):
-            out[iris] = centre + (self.rest[iris] - centre) @ rotation.T
 
     # -- lifetime ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from facetwin.cache import cache_dir
 from facetwin.sim.elastic import solve_responses, stiffness
-from facetwin.sim.kinematics import eye_rotation
+from facetwin.sim.kinematics import place_irises
 from facetwin.sim.rig import FaceModel
 
 MODEL_VERSION = "fast-skin-1"
@@ -76,20 +76,13 @@ class FastSkin:
         features[..., :-1] = self.model.feature_values(positions)
         flat = features @ self.landmark_modes
         out = flat.reshape(*positions.shape[:-1], -1, 3)
-        self._place_irises(out, positions)
+        place_irises(self.model, out, positions)
         return out
 
     def vertices(self, positions: np.ndarray) -> np.ndarray:
         """(A,) positions -> every vertex of the refined skin (V, 3), for rendering one face."""
         features = self.model.feature_values(np.asarray(positions, dtype=np.float64))
         out = self.model.mesh.vertices + np.tensordot(features, self.modes, axes=1)
-        self._place_irises(out, positions)
+        place_irises(self.model, out, positions)
         return out
 
-    def _place_irises(self, out: np.ndarray, positions: np.ndarray) -> None:
-        if not self.model.eye_joints:
-            return
-        rotation = eye_rotation(self.model, positions)
-        for centre, iris in zip(self.model.eye_centers, self.model.iris):
-            rest = self.model.mesh.vertices[iris] - centre
-            out[..., iris, :] = (centre + np.einsum("...ij,kj->...ki", rotation, rest)).astype(out.dtype)

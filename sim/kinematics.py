@@ -38,3 +38,14 @@ def head_pose(model: FaceModel, positions: np.ndarray) -> np.ndarray:
     pose[:3, :3] = rotation
     pose[:3, 3] = pivot - rotation @ pivot
     return pose
+
+
+def place_irises(model: FaceModel, out: np.ndarray, positions: np.ndarray) -> None:
+    """Turn the irises of `out` (..., V, 3) rigidly about the eye centres by the eye actuators:
+    the irises ride the eyeballs, not the skin, whichever skin model moved the rest."""
+    if not model.eye_joints:
+        return
+    rotation = eye_rotation(model, positions)
+    for centre, iris in zip(model.eye_centers, model.iris):
+        rest = model.mesh.vertices[iris] - centre
+        out[..., iris, :] = (centre + np.einsum("...ij,kj->...ki", rotation, rest)).astype(out.dtype)
