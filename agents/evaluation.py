@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facetwin.agents.human_targets import with_head_pose
 from facetwin.agents.metrics import landmark_error
 from facetwin.agents.policy import Policy
 from facetwin.agents.selfmodel_eval import equilibrium_landmarks
 from facetwin.backend import FaceBackend
-from facetwin.perception.retarget import HEAD_ACTUATORS
 from facetwin.sim.rig import FaceModel
 from facetwin.target_sequence import TargetSequence
 
@@ -31,26 +31,17 @@ class PolicyScore:
     live_per_frame: np.ndarray | None
 
 
-def _with_passthrough(command: np.ndarray, passthrough: np.ndarray, head: np.ndarray) -> np.ndarray:
-    """The neck follows the person's head pose, as in the mimic loop."""
-    out = command.copy()
-    given = head & np.isfinite(passthrough)
-    out[given] = passthrough[given]
-    return out
-
-
 def live_errors(policy: Policy, sequence: TargetSequence, backend: FaceBackend,
                 commands: np.ndarray | None = None) -> np.ndarray:
     """Drive `backend` through the clip at its control rate; error per frame (NaN without landmarks).
     `commands` replays the policy's answers computed beforehand (a stateless policy's batch)."""
     spec = backend.spec
-    head = np.array([name in HEAD_ACTUATORS for name in spec.actuator_names])
     policy.reset()
     observation = backend.reset()
     errors = np.full(len(sequence), np.nan)
     for i, target in enumerate(sequence.landmarks):
         answer = commands[i] if commands is not None else policy.act(target, observation)
-        command = _with_passthrough(np.asarray(answer, np.float32), sequence.passthrough[i], head)
+        command = with_head_pose(spec, answer, sequence.passthrough[i])
         observation = backend.step(command)
         if observation.landmarks is not None:
             errors[i] = landmark_error(observation.landmarks, target, spec)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from facetwin.backend import FaceBackend
 from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
 from facetwin.perception.reachable import ReachableBounds, reachable_bounds
-from facetwin.perception.retarget import RetargetConfig, Retargeter, RetargetTarget
+from facetwin.perception.retarget import HEAD_ACTUATORS, RetargetConfig, Retargeter, RetargetTarget
 from facetwin.perception.sources import FrameSource, open_source
 from facetwin.spec import FaceSpec
 from facetwin.target_sequence import TargetSequence
@@ -80,6 +80,15 @@ def passthrough_row(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray
     for name, value in passthrough.items():
         row[spec.index(name)] = value
     return row
+
+
+def with_head_pose(spec: FaceSpec, command: np.ndarray, passthrough: np.ndarray) -> np.ndarray:
+    """`command` with the neck taken from the person's head pose (a `passthrough_row`): face-frame
+    landmarks have head pose removed, so no policy can infer the neck from the target."""
+    out = np.asarray(command, dtype=np.float32).copy()
+    head = np.array([name in HEAD_ACTUATORS for name in spec.actuator_names]) & np.isfinite(passthrough)
+    out[head] = passthrough[head]
+    return out
 
 
 def retarget_source(source: str | Path, backend: FaceBackend, *, landmarker: str | Path | None = None,

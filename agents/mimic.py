@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from facetwin.agents.human_targets import HumanFrame, HumanTargets
+from facetwin.agents.human_targets import HumanFrame, HumanTargets, passthrough_row, with_head_pose
 from facetwin.agents.metrics import landmark_error, region_errors
 from facetwin.agents.policy import Policy
 from facetwin.backend import FaceBackend
 from facetwin.observation import FaceObservation
-from facetwin.perception.retarget import HEAD_ACTUATORS
 from facetwin.spec import FaceSpec
 
 
@@ -53,13 +52,9 @@ class MimicTrace:
 
 
 def command_for(policy: Policy, spec: FaceSpec, item: HumanFrame, observation: FaceObservation | None) -> np.ndarray:
-    """The policy's command for this frame, with the neck taken from the person's head pose:
-    face-frame landmarks have head pose removed, so no policy can infer it from the target."""
-    command = np.asarray(policy.act(item.target.landmarks, observation), dtype=np.float32).copy()
-    for name, value in item.target.passthrough.items():
-        if name in HEAD_ACTUATORS:
-            command[spec.index(name)] = value
-    return command
+    """The policy's command for this frame, the neck following the person's head."""
+    return with_head_pose(spec, policy.act(item.target.landmarks, observation),
+                          passthrough_row(spec, item.target.passthrough))
 
 
 def run_mimic(

@@ -18,7 +18,13 @@ from tqdm import tqdm
 
 from facetwin.agents.evaluation import live_errors, score_policy
 from facetwin.agents.policies import make_policy
-from facetwin.agents.selfmodel_eval import babble_heldout, heldout_command_l1, media_files, media_targets
+from facetwin.agents.selfmodel_eval import (
+    IMAGE_SUFFIXES,
+    babble_heldout,
+    heldout_command_l1,
+    media_files,
+    media_targets,
+)
 from facetwin.atomic import atomic_write
 from facetwin.backends import open_backend
 from facetwin.errors import FacetwinError
@@ -41,7 +47,7 @@ def evaluate_people(model: FaceModel, media: Path, data: Path, progress: bool = 
     policies = _policies(model, data, STATIC_POLICIES)
     rows = []
     for path in tqdm(media_files(media), desc="people", unit="file", disable=not progress):
-        clip = path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp")
+        clip = path.suffix.lower() not in IMAGE_SUFFIXES
         try:
             sequence = media_targets(path, model)
         except FacetwinError as error:  # a file perception cannot read is listed, not fatal
