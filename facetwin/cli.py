@@ -249,6 +249,24 @@ def calibrate(
     typer.echo(f"saved {save_calibration(calibration)}")
 
 
+@app.command("fit-skin")
+def fit_skin(
+    face: str | None = FaceOption,
+    commands: int = typer.Option(1200, "--commands", min=1, help="random commands held on the physics skin"),
+    seed: int = typer.Option(1, "--seed", help="seed of the random commands"),
+    workers: int = typer.Option(2, "--workers", min=1, help="processes, one physics skin each"),
+    out: Path | None = typer.Option(None, "--out", help="output .npz (default: the face's skin.fit file)"),
+) -> None:
+    """Fit the fast skin to the physics skin's equilibria and write the face's skin.fit file."""
+    from facetwin.sim.rig import load_face
+    from facetwin.sim.skin_fit import run_fit
+
+    model = load_face(face)
+    fit, path = run_fit(model, commands, seed, workers, out=out)
+    typer.echo(f"wrote {path}: {fit.n_commands} equilibria, held-out RMS {fit.heldout_rms_mm:.3f} mm, "
+               f"fitted RMS {fit.train_rms_mm:.3f} mm")
+
+
 # Commands defined in other modules register here, one block each.
 from facetwin import cli_mimic  # noqa: E402
 

@@ -100,7 +100,9 @@ class SkinPhysicsConfig(_Strict):
     evenly over the vertices), spring stiffness in N/m and damping in N s/m per spring: `stretch`
     along each mesh edge, `bending` between vertices two edges apart. `substeps` physics steps per
     control period. A vertex farther than `diverged_mm` from its rest position means the
-    simulation has diverged."""
+    simulation has diverged. `foundation_mm` > 0 lays the skin on a tissue layer that thick: a
+    second sheet of nodes under the skin, pinned to the skull and joined to the skin by springs,
+    which gives the skin stiffness across its surface so it cannot buckle into the skull."""
 
     mass_g: float = Field(150.0, gt=0.0, le=10000.0)
     stretch: float = Field(0.1, gt=0.0)
@@ -108,11 +110,18 @@ class SkinPhysicsConfig(_Strict):
     damping: float = Field(3e-4, ge=0.0)
     substeps: int = Field(8, ge=1, le=100)
     diverged_mm: float = Field(200.0, gt=0.0)
+    foundation_mm: float = Field(0.0, ge=0.0, le=50.0)
+
+    @property
+    def layers(self) -> int:
+        """Sheets of nodes in the soft body: the skin, and the tissue layer under it if any."""
+        return 2 if self.foundation_mm > 0 else 1
 
     def stiffness_number(self, control_hz: float, n_vertices: int) -> float:
-        """dt^2 (stretch + bending) / vertex mass: how stiff one physics step is for its mass."""
+        """dt^2 (stretch + bending) / node mass: how stiff one physics step is for its mass (the
+        mass is spread over the nodes of every layer)."""
         dt = 1.0 / (control_hz * self.substeps)
-        return dt * dt * (self.stretch + self.bending) / (self.mass_g * 1e-3 / n_vertices)
+        return dt * dt * (self.stretch + self.bending) / (self.mass_g * 1e-3 / (n_vertices * self.layers))
 
     def stability_problem(self, control_hz: float, n_vertices: int) -> str | None:
         """Why these parameters would make the simulation blow up, or None when they are in the stable range."""
@@ -129,13 +138,18 @@ class SkinPhysicsConfig(_Strict):
 
 
 class SkinConfig(_Strict):
-    """The skin: its mesh, the stiffness of the quasi-static model and the physics skin's parameters."""
+    """The skin: its mesh, the fast skin's model and the physics skin's parameters.
+
+    The fast skin either solves its own quasi-static elastic model (`membrane`, `bending`) or, when
+    `fit` names a file beside face.yaml, takes its responses from the physics skin's equilibria
+    (`facetwin fit-skin` writes that file), so the two skins are two models of one face."""
 
     mesh: str
     subdivisions: int = Field(1, ge=0, le=2)
     glued: list[int] = Field(min_length=1)
     membrane: float = Field(1.0, gt=0.0)
     bending: float = Field(1.0, ge=0.0)
+    fit: str | None = None
     physics: SkinPhysicsConfig = SkinPhysicsConfig()
 
 

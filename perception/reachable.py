@@ -132,7 +132,9 @@ def reachable_bounds(backend: FaceBackend, protocol: ReachProtocol | None = None
                      refresh: bool = False) -> ReachableBounds:
     """The cached bounds of this backend type and face (spec digest), measured when missing."""
     protocol = protocol or ReachProtocol()
-    name = f"reachable-{type(backend).__name__}-{backend.spec.digest}-{protocol.key}.npz"
+    # A backend may say which model of the face it is (a twin's skin and its fit): reach is measured per model.
+    model = getattr(backend, "model_key", "")
+    name = f"reachable-{type(backend).__name__}{'-' + model if model else ''}-{backend.spec.digest}-{protocol.key}.npz"
     path = (cache or cache_dir()) / "reachable" / name
     if path.is_file() and not refresh:
         try:

@@ -79,6 +79,7 @@ def bench_physics_skin(seconds: float = 3.0, face: str | None = None) -> dict:
         result["substeps"] = twin.skin.physics.substeps
         result["physics_hz"] = twin.spec.control_hz * twin.skin.physics.substeps
         result["nodes"] = int(len(twin.skin.nodes))
+        result["layers"] = twin.skin.physics.layers
         return result
 
 

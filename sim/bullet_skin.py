@@ -34,7 +34,7 @@ import numpy as np
 from facetwin.errors import BackendError
 from facetwin.face_config import SkinPhysicsConfig
 from facetwin.sim.kinematics import place_irises
-from facetwin.sim.mesh import read_obj
+from facetwin.sim.mesh import fill_midpoints, read_obj
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
@@ -44,6 +44,18 @@ DRIVER_MASS_KG = 1e6
 DRIVER_RADIUS_M = 0.05
 """Driver bodies are this heavy and wide (a 5 cm sphere that collides with nothing) so the skin
 pulling back on them cannot move or turn them measurably: anchors stay within 1e-4 mm of target."""
+
+
+def inward_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Unit vertex normals (area-weighted) pointing into the head: the face frame's z points out
+    of the face, towards the viewer."""
+    normals = np.zeros_like(vertices)
+    a, b, c = (vertices[faces[:, k]] for k in range(3))
+    face_normals = np.cross(b - a, c - a)
+    for corner in range(3):
+        np.add.at(normals, faces[:, corner], face_normals)
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    return -normals if normals[:, 2].mean() > 0 else normals
 
 
 @dataclass(frozen=True)
@@ -114,10 +126,22 @@ class BulletSkin:
         self._lead = np.array([group.nodes[0] for group in self.groups])
 
     def _write_obj(self) -> None:
+        """The soft body's mesh in metres: the skin's nodes, then (with a foundation) a copy of each
+        `foundation_mm` under it along the inward normal, joined to the skin by two triangles per
+        skin edge, so every skin node hangs on springs from the tissue under it and its neighbours."""
+        skin = self.rest[self.nodes]
+        faces = [self._faces]
+        vertices = [skin]
+        if self.physics.foundation_mm > 0:
+            n = len(skin)
+            vertices.append(skin + self.physics.foundation_mm * inward_normals(skin, self._faces))
+            edges = np.unique(np.sort(self._faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0)
+            a, b = edges.T
+            faces += [np.stack([a, b, b + n], axis=1), np.stack([a, b + n, a + n], axis=1)]
         with open(self._mesh_path, "w") as handle:
-            for x, y, z in self.rest[self.nodes] * MM:
+            for x, y, z in np.concatenate(vertices) * MM:
                 handle.write(f"v {x:.9f} {y:.9f} {z:.9f}\n")
-            for a, b, c in self._faces + 1:
+            for a, b, c in np.concatenate(faces) + 1:
                 handle.write(f"f {a} {b} {c}\n")
 
     def reset(self) -> None:
@@ -144,6 +168,9 @@ class BulletSkin:
         p.changeDynamics(self._body, -1, activationState=p.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=cid)
         for vertex in self.glued:
             p.createSoftBodyAnchor(self._body, int(self._slot[vertex]), -1, -1, physicsClientId=cid)
+        if self.physics.foundation_mm > 0:  # the tissue layer lies on the skull
+            for node in range(len(self.nodes), 2 * len(self.nodes)):
+                p.createSoftBodyAnchor(self._body, node, -1, -1, physicsClientId=cid)
         shape = p.createCollisionShape(p.GEOM_SPHERE, radius=DRIVER_RADIUS_M, physicsClientId=cid)
         self._drivers = []
         for group in self.groups:
@@ -217,8 +244,10 @@ class BulletSkin:
         _, vertices = self._p.getMeshData(self._body, -1, flags=self._p.MESH_DATA_SIMULATION_MESH,
                                           physicsClientId=self._client)
         nodes = np.asarray(vertices, dtype=np.float64) / MM
-        if nodes.shape != (len(self.nodes), 3):
-            raise BackendError(f"the bullet skin returned {nodes.shape[0]} nodes, expected {len(self.nodes)}")
+        expected = len(self.nodes) * self.physics.layers
+        if nodes.shape != (expected, 3):
+            raise BackendError(f"the bullet skin returned {nodes.shape[0]} nodes, expected {expected}")
+        nodes = nodes[: len(self.nodes)]  # the tissue layer is pinned
         self._check(nodes)
         self.positions_mm = nodes
 
@@ -248,19 +277,9 @@ class BulletSkin:
     def vertices(self, positions: np.ndarray) -> np.ndarray:
         """Every vertex of the refined render mesh (V, 3): refinement vertices at the midpoints of
         the nodes they split, as the refinement built them."""
-        mesh = self.model.mesh
-        out = np.empty((mesh.n_vertices, 3))
+        out = np.empty((self.model.mesh.n_vertices, 3))
         out[:N_LANDMARKS] = self.landmarks(positions)
-        done = N_LANDMARKS
-        parents = mesh.parents
-        while done < mesh.n_vertices:
-            level = np.flatnonzero(parents[done - N_LANDMARKS :].max(axis=1) >= done)
-            stop = mesh.n_vertices if not len(level) else done + int(level[0])
-            a, b = parents[done - N_LANDMARKS : stop - N_LANDMARKS].T
-            out[done:stop] = 0.5 * (out[a] + out[b])
-            done = stop
-        return out
-
+        return fill_midpoints(self.model.mesh, out)
 
     # -- lifetime ---------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""The fast skin: precomputed elastic modes combined linearly, batched in numpy, differentiable in torch.
+"""The fast skin: precomputed modes combined linearly, batched in numpy, differentiable in torch.
 
 Every skin feature (an actuator's travel, or sin / 1 - cos of the jaw angle) has one
-precomputed displacement field over the refined mesh. Landmarks for a batch of faces are then
-one matrix product, and the same product in torch gives gradients for oracles and self-models.
+precomputed displacement field over the refined mesh: fitted to the physics skin's
+equilibria when the face has a fit (`sim/skin_fit.py`), else solved from a thin-sheet elastic
+model. Landmarks for a batch of faces are then one matrix product, and the same product in
+torch gives gradients for oracles and self-models.
 The eyes turn rigidly about their centres; the neck moves the whole head and so leaves
-face-frame landmarks unchanged. The fields are cached on disk, keyed by a hash of the face's
+face-frame landmarks unchanged. Solved fields are cached on disk, keyed by a hash of the face's
 files and of this model's version.
 """
 
@@ -39,7 +41,12 @@ def compute_modes(model: FaceModel) -> np.ndarray:
 
 
 def load_modes(model: FaceModel) -> np.ndarray:
-    """The modes from the on-disk cache, computed and written atomically on a miss."""
+    """The face's fit to the physics skin when it has one (`skin.fit`); otherwise the elastic
+    modes from the on-disk cache, computed and written atomically on a miss."""
+    if model.config.skin.fit is not None:
+        from facetwin.sim.skin_fit import load_fit
+
+        return load_fit(model).refined(model)
     path = cache_dir() / f"{model.spec.name}-{model.digest}-{MODEL_VERSION}.npy"
     if path.is_file():
         try:

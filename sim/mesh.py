@@ -78,3 +78,18 @@ def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
             [np.stack(t, axis=1) for t in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))]
         )
     return SkinMesh(vertices, faces, np.concatenate(parents))
+
+
+def fill_midpoints(mesh: SkinMesh, values: np.ndarray) -> np.ndarray:
+    """Extend per-vertex values (..., V, k) given on the original vertices to the refined ones,
+    each the mean of the two it splits, in refinement order and one level at a time (a second
+    level's parents are first-level vertices). The rows past the original vertices are written."""
+    first = mesh.n_vertices - len(mesh.parents)
+    done = first
+    while done < mesh.n_vertices:
+        level = np.flatnonzero(mesh.parents[done - first :].max(axis=1) >= done)
+        stop = mesh.n_vertices if not len(level) else done + int(level[0])
+        a, b = mesh.parents[done - first : stop - first].T
+        values[..., done:stop, :] = 0.5 * (values[..., a, :] + values[..., b, :])
+        done = stop
+    return values

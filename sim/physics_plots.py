@@ -1,10 +1,10 @@
 """Pictures of the physics skin's dynamics for docs/physics.md.
 
-    python -m facetwin.sim.physics_plots --out docs/img
+    python -m facetwin.sim.physics_plots --out docs/img [--face mira-tissue]
 
-writes `physics_step_response.png` (a step command on a few actuators: the command, the servo
-linkage and a skin landmark over time, fast skin against physics skin) and
-`physics_interaction.png` (jaw open plus a lip-corner pull: how far the physics skin departs
+writes `physics_step_response_<face>.png` (a step command on a few actuators: the command, the
+servo linkage and a skin landmark over time, fast skin against physics skin) and
+`physics_interaction_<face>.png` (jaw open plus a lip-corner pull: how far the physics skin departs
 from the sum of the two motions, which the linear skin reproduces exactly), and prints the
 figures the docs quote.
 """
@@ -188,16 +188,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--face", default=None, help="bundled face name, face folder or face.yaml (default: mira)")
     args = parser.parse_args(argv)
     model = load_face(args.face)
-    for row in plot_step_responses(model, args.out / "physics_step_response.png"):
+    steps = args.out / f"physics_step_response_{model.spec.name}.png"
+    interaction = args.out / f"physics_interaction_{model.spec.name}.png"
+    for row in plot_step_responses(model, steps):
         print(f"{row['actuator']:22s} landmark {row['landmark']:3d}: final fast {row['fast_final_mm']:.2f} mm, "
               f"physics {row['bullet_final_mm']:.2f} mm; overshoot {row['bullet_overshoot_pct']:.1f}% "
               f"(fast {row['fast_overshoot_pct']:.1f}%); settles within 5% in {1000 * row['bullet_settle_s']:.0f} ms "
               f"(fast {1000 * row['fast_settle_s']:.0f} ms)")
-    result = plot_interaction(model, args.out / "physics_interaction.png")
+    result = plot_interaction(model, interaction)
     print(f"interaction: max {result['max_mm']:.2f} mm at landmark {result['argmax']}, "
           f"mean {result['mean_mm']:.2f} mm, "
           f"{result['over_1mm']} landmarks over 1 mm; fast skin max {result['fast_max_mm']:.2e} mm")
-    print(f"wrote {args.out / 'physics_step_response.png'} and {args.out / 'physics_interaction.png'}")
+    print(f"wrote {steps} and {interaction}")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,15 @@ class FaceModel:
         h = hashlib.sha256()
         h.update(self.path.read_bytes())
         h.update((self.path.parent / self.config.skin.mesh).read_bytes())
+        fit = self.fit_path
+        if fit is not None and fit.is_file():
+            h.update(fit.read_bytes())
         return h.hexdigest()[:16]
+
+    @property
+    def fit_path(self) -> Path | None:
+        """The fast skin's fit to the physics skin (`skin.fit`), if the face has one."""
+        return None if self.config.skin.fit is None else self.path.parent / self.config.skin.fit
 
     @property
     def n_features(self) -> int:

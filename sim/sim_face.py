@@ -61,6 +61,12 @@ class SimFace(FaceBackend):
         return self.model.spec
 
     @property
+    def model_key(self) -> str:
+        """Which twin this is beyond its spec: the skin model and the hash of the face's files
+        (mesh, rig, skin fit). Caches of measured behaviour, such as the reach, key on it."""
+        return f"{'bullet' if self._physics else 'fast'}-{self.model.digest}"
+
+    @property
     def camera(self):
         """The headless camera, opened on first use (OpenGL is only loaded when images are wanted)."""
         if self._camera is None:

@@ -46,7 +46,7 @@ def test_bundled_physics_is_in_the_stable_range():
 @pytest.mark.parametrize(
     ("field", "value"),
     [("mass_g", 0.0), ("mass_g", -5.0), ("stretch", -1.0), ("stretch", 0.0), ("bending", -0.5),
-     ("damping", -1e-4), ("diverged_mm", 0.0), ("substeps", 0), ("mass_g", float("nan"))],
+     ("damping", -1e-4), ("diverged_mm", 0.0), ("substeps", 0), ("mass_g", float("nan")), ("foundation_mm", -1.0)],
 )
 def test_impossible_parameters_name_their_field(face_dir, field, value):
     assert f"skin.physics.{field}" in _error(_with_physics(face_dir, **{field: value}))
