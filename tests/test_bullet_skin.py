@@ -157,3 +157,10 @@ def test_open_backend_passes_the_skin_through(model):
     with time_limit(30), open_backend("sim", skin="bullet") as backend:
         assert isinstance(backend.skin, BulletSkin)
         assert np.isfinite(backend.reset().landmarks).all()
+
+
+def test_each_skin_and_each_fit_is_its_own_twin_model(model):
+    """Measured behaviour (the reach retargeting clips to) is cached per twin model, not per spec."""
+    with SimFace(model) as fast, SimFace(model, skin="bullet") as physics, SimFace("mira-tissue") as tissue:
+        keys = {fast.model_key, physics.model_key, tissue.model_key}
+    assert len(keys) == 3
