@@ -52,6 +52,20 @@ def test_impossible_parameters_name_their_field(face_dir, field, value):
     assert f"skin.physics.{field}" in _error(_with_physics(face_dir, **{field: value}))
 
 
+def test_the_bundled_tissue_layer_is_in_the_stable_range():
+    config = load_face_config(resolve_face("mira-tissue"))
+    assert config.skin.physics.layers == 2
+    assert config.skin.physics.stability_problem(config.control_hz, N_LANDMARKS) is None
+
+
+def test_a_tissue_layer_lowers_the_stiffness_that_is_accepted(face_dir):
+    """16 mm of tissue with 2 N/m bending springs blew up in a period; on a single sheet the same
+    springs are fine."""
+    assert load_face_config(_with_physics(face_dir, bending=2.0))
+    message = _error(_with_physics(face_dir, bending=2.0, foundation_mm=16.0))
+    assert "tissue layer" in message
+
+
 def test_too_stiff_for_the_mass_is_rejected(face_dir):
     message = _error(_with_physics(face_dir, stretch=8.0, bending=8.0, damping=4e-4))
     assert "skin.physics" in message and "stiffness number" in message
