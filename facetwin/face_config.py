@@ -139,12 +139,12 @@ class SkinPhysicsConfig(_Strict):
         damping_time = self.damping / (self.stretch + self.bending)
         if number <= EXPLICIT_STIFFNESS_LIMIT:
             return None
-        if self.layers == 1 and number <= DAMPED_STIFFNESS_LIMIT and damping_time >= MIN_DAMPING_TIME_S:
-            return None
         if self.layers > 1:
             return (f"stiffness number {number:.3g} (dt^2 x (stretch + bending) / node mass, "
                     f"x{TISSUE_STIFFNESS_FACTOR:g} for the tissue layer) is unstable; stay at or below "
                     f"{EXPLICIT_STIFFNESS_LIMIT:g}: add mass or substeps, or soften the springs")
+        if number <= DAMPED_STIFFNESS_LIMIT and damping_time >= MIN_DAMPING_TIME_S:
+            return None
         return (f"stiffness number {number:.3g} (dt^2 x (stretch + bending) / vertex mass) with damping / "
                 f"(stretch + bending) = {damping_time:.2g} s is unstable; stay at or below "
                 f"{EXPLICIT_STIFFNESS_LIMIT:g}, or at or below {DAMPED_STIFFNESS_LIMIT:g} with at least "

@@ -5,8 +5,8 @@ and compares its landmarks with the fast skin's for the same actuator positions 
 landmarks (every landmark not in the face's "static" region). The criterion: the RMS difference
 is at most the larger of 0.5 mm and 10% of the mean displacement from the neutral face.
 
-The fast skin's responses are fitted to the physics skin (`facetwin fit-skin`, seed 1); these
-commands (seed 0) are not among the fitted ones.
+A face whose fast skin is fitted to its physics skin (`skin.fit`, written by `facetwin fit-skin`
+from seed-1 commands) is compared here on commands the fit never saw (seed 0).
 
     python -m facetwin.sim.bullet_consistency --commands 100 --json consistency.json
 """

@@ -77,10 +77,10 @@ def fit_key(model: FaceModel) -> str:
 
 
 def fitted_nodes(model: FaceModel) -> np.ndarray:
-    """Landmarks the fit covers: every triangulated vertex (the irises are placed by the eyes)."""
-    from facetwin.sim.mesh import read_obj
-
-    return np.unique(read_obj(model.path.parent / model.config.skin.mesh).faces)
+    """Landmarks the fit covers: every triangulated vertex (the irises are placed by the eyes);
+    refinement keeps the original vertices' numbers."""
+    vertices = np.unique(model.mesh.faces)
+    return vertices[vertices < N_LANDMARKS]
 
 
 def random_commands(model: FaceModel, n: int, seed: int) -> np.ndarray:
