@@ -2,7 +2,8 @@
 
 The fast skin is linear in the skin features (an actuator's travel, sin and 1 - cos of the jaw
 angle). Its own elastic solve is a model of a thin sheet; the physics skin is a pybullet soft body
-on a tissue layer, and the two settle differently. So the fast skin's responses are taken from the
+(on a tissue layer, for a face that wants one equilibrium per command), and the two settle
+differently. So the fast skin's responses are taken from the
 physics skin instead: hold random commands on the physics skin until it settles, and fit each
 node's displacement linearly in the features by least squares. Each equilibrium also enters
 mirrored (left and right actuators swapped, the face reflected), so the fit is exactly as
@@ -10,7 +11,7 @@ symmetric as the face. Landmarks are nodes, and the refined render mesh's extra 
 midpoints of nodes, so the fit covers every vertex. What both skins prescribe is not fitted but
 set: glued vertices stay, anchors move exactly with their actuators, and the eyes place the irises.
 
-    facetwin fit-skin --face mira --commands 1200 --workers 2
+    facetwin fit-skin --face mira-tissue --commands 1200 --workers 2
 
 writes the face's `skin.fit` file (skin_fit.npz beside face.yaml) atomically. Work is done in
 chunks that are kept beside the output until the fit is written, so an interrupted run resumes.
