@@ -167,15 +167,21 @@ def _rms(features: np.ndarray, fields: np.ndarray, displacements: np.ndarray) ->
     return float(np.sqrt(((predicted - displacements) ** 2).sum(-1).mean()))
 
 
+def _split(model: FaceModel, n_commands: int) -> int:
+    """How many commands the held-out trial fit uses; too few commands for the features is a ConfigError."""
+    split = int(round(n_commands * (1.0 - HELD_OUT)))
+    if split < model.n_features or n_commands - split < 1:
+        raise ConfigError(f"fitting {model.n_features} skin features needs at least "
+                          f"{int(np.ceil(model.n_features / (1 - HELD_OUT))) + 1} commands, got {n_commands}")
+    return split
+
+
 def fit_skin(model: FaceModel, commands: np.ndarray, landmarks: np.ndarray, seed: int) -> SkinFit:
     """Fit the fast skin's fields to physics equilibria; the held-out error comes from a fit on
     the first 80% scored on the rest, the fields returned from all of them."""
     nodes = fitted_nodes(model)
     n_features = model.n_features
-    split = int(round(len(commands) * (1.0 - HELD_OUT)))
-    if split < n_features or len(commands) - split < 1:
-        raise ConfigError(f"fitting {n_features} skin features needs at least "
-                          f"{int(np.ceil(n_features / (1 - HELD_OUT))) + 1} commands, got {len(commands)}")
+    split = _split(model, len(commands))
 
     def data(rows: slice) -> tuple[np.ndarray, np.ndarray]:
         both = np.concatenate([commands[rows], mirror_commands(model, commands[rows])])
@@ -231,6 +237,7 @@ def run_fit(model: FaceModel, n_commands: int, seed: int, workers: int, out: Pat
     out = out if out is not None else model.fit_path
     if out is None:
         raise ConfigError(f"{model.path}: skin.fit is not set; name the output with --out")
+    _split(model, n_commands)  # refuse too few commands before any physics runs
     work_dir = out.with_name(out.name + ".partial")
     commands = random_commands(model, n_commands, seed)
     landmarks = collect_equilibria(model, commands, workers=workers, work_dir=work_dir, progress=progress)

@@ -145,3 +145,14 @@ def test_the_bundled_fit_belongs_to_its_face():
 
 def test_a_face_without_a_fit_keeps_its_elastic_skin(model):
     assert model.fit_path is None and FastSkin(model).modes.shape == (model.n_features, model.mesh.n_vertices, 3)
+
+
+def test_the_command_refuses_too_few_commands_before_any_physics(tmp_path):
+    from typer.testing import CliRunner
+
+    from facetwin.cli import app
+
+    result = CliRunner().invoke(app, ["fit-skin", "--face", "mira-tissue", "--commands", "10",
+                                      "--out", str(tmp_path / "fit.npz")])
+    assert isinstance(result.exception, ConfigError) and "needs at least" in str(result.exception)
+    assert not any(tmp_path.iterdir())  # no chunks, no fit
