@@ -157,8 +157,7 @@ class CommandSampler:
                 pose[self.spec.index(name)] = value
             poses.append(pose)
         self.poses = np.stack(poses) if poses else neutral[None]
-        names = self.spec.actuator_names
-        self.mirror = np.array([names.index(a.mirror) if a.mirror else i for i, a in enumerate(self.spec.actuators)])
+        self.mirror = self.spec.mirror_order
         weights = np.array([self.babble.uniform, self.babble.poses, self.babble.symmetric])
         self.mixture = weights / weights.sum()
 

@@ -86,6 +86,12 @@ class FaceSpec:
                 f"unknown actuator {name!r}; the face {self.name!r} has {', '.join(self.actuator_names)}"
             ) from None
 
+    @cached_property
+    def mirror_order(self) -> np.ndarray:
+        """For each actuator, the index of its mirror image (itself when it has none): indexing a
+        command with it swaps left and right."""
+        return np.array([self.index(a.mirror) if a.mirror else i for i, a in enumerate(self.actuators)])
+
     def command_to_position(self, command: np.ndarray) -> np.ndarray:
         """Map commands in [-1, 1] linearly onto each actuator's travel (works on batches)."""
         return self.low + (np.asarray(command, dtype=np.float64) + 1.0) * 0.5 * (self.high - self.low)

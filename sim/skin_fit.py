@@ -144,9 +144,7 @@ def collect_equilibria(model: FaceModel, commands: np.ndarray, workers: int = 2,
 def mirror_commands(model: FaceModel, commands: np.ndarray) -> np.ndarray:
     """Each command with every actuator and its mirror image swapped (the others unchanged; the
     eyes' sign does not matter to the skin)."""
-    spec = model.spec
-    order = [spec.index(a.mirror) if a.mirror else i for i, a in enumerate(spec.actuators)]
-    return commands[:, order]
+    return commands[:, model.spec.mirror_order]
 
 
 def mirror_landmarks(model: FaceModel, landmarks: np.ndarray) -> np.ndarray:
