@@ -212,6 +212,18 @@ class _Trainer:
         self.identity = {"kind": model.kind, "config": config.to_dict(), "data": data.fingerprint,
                          "spec": data.spec.digest}
 
+    def train_epoch(self, n: int, batch_loss) -> float:
+        """One optimiser pass over `n` training rows in shuffled batches; `batch_loss(rows)` gives a
+        batch's loss. Returns the mean loss per row."""
+        total = 0.0
+        for rows in _batches(n, self.config.batch_size, self.generator):
+            loss = batch_loss(rows)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total += float(loss.detach()) * len(rows)
+        return total / n
+
     def _resume(self) -> None:
         path = _state_path(self.out)
         if not path.is_file():
@@ -301,16 +313,12 @@ def train_forward(dataset: str | Path, spec: FaceSpec, out: str | Path, config: 
     train, val = torch.as_tensor(data.train), torch.as_tensor(data.val)
     trainer = _Trainer(model, config, data, Path(out), progress)
 
+    def batch_loss(rows: torch.Tensor) -> torch.Tensor:
+        batch = train[rows]
+        return torch.mean((model.net(x[batch]) - y[batch]) ** 2)
+
     def train_epoch() -> float:
-        total = 0.0
-        for rows in _batches(len(train), config.batch_size, trainer.generator):
-            batch = train[rows]
-            loss = torch.mean((model.net(x[batch]) - y[batch]) ** 2)
-            trainer.optimizer.zero_grad()
-            loss.backward()
-            trainer.optimizer.step()
-            total += float(loss.detach()) * len(batch)
-        return total / len(train)
+        return trainer.train_epoch(len(train), batch_loss)
 
     def validate() -> tuple[float, dict]:
         predicted = model.net(x[val])
@@ -362,17 +370,13 @@ def train_inverse(dataset: str | Path, spec: FaceSpec, forward: str | Path | Sel
         return loss, {"command_l1": float(command_l1.detach()), "landmark_mm": float(clean_mm.detach()),
                       "off_manifold_mm": float(off_mm.detach()) if len(off) else float("nan")}
 
+    def batch_loss(rows: torch.Tensor) -> torch.Tensor:
+        batch = train[rows]
+        off = shaker(displacement[batch[: int(round(config.augment * len(batch)))]], trainer.generator)
+        return losses(displacement[batch], commands[batch], off)[0]
+
     def train_epoch() -> float:
-        total = 0.0
-        for rows in _batches(len(train), config.batch_size, trainer.generator):
-            batch = train[rows]
-            off = shaker(displacement[batch[: int(round(config.augment * len(batch)))]], trainer.generator)
-            loss, _ = losses(displacement[batch], commands[batch], off)
-            trainer.optimizer.zero_grad()
-            loss.backward()
-            trainer.optimizer.step()
-            total += float(loss.detach()) * len(batch)
-        return total / len(train)
+        return trainer.train_epoch(len(train), batch_loss)
 
     def validate() -> tuple[float, dict]:
         loss, parts = losses(displacement[val], commands[val], val_off)
