@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import yaml
 
-from facetwin.errors import ConfigError
 from facetwin.face_config import SkinPhysicsConfig, load_face_config
 from facetwin.faces import resolve_face
 from facetwin.spec import N_LANDMARKS
+from tests.face_edits import config_error, copy_face, edit_face
 
 
 @pytest.fixture
 def face_dir(tmp_path):
-    target = tmp_path / "face"
-    shutil.copytree(resolve_face(None).parent, target)
-    return target
+    return copy_face(tmp_path)
 
 
 def _with_physics(face_dir, **physics) -> str:
-    path = face_dir / "face.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["skin"]["physics"].update(physics)
-    path.write_text(yaml.safe_dump(data))
-    return str(path)
-
-
-def _error(path) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_face_config(path)
-    message = str(info.value)
-    assert "\n" not in message and str(path) in message
-    return message
+    return edit_face(face_dir, lambda data: data["skin"]["physics"].update(physics))
 
 
 def test_bundled_physics_is_in_the_stable_range():
@@ -49,7 +32,7 @@ def test_bundled_physics_is_in_the_stable_range():
      ("damping", -1e-4), ("diverged_mm", 0.0), ("substeps", 0), ("mass_g", float("nan")), ("foundation_mm", -1.0)],
 )
 def test_impossible_parameters_name_their_field(face_dir, field, value):
-    assert f"skin.physics.{field}" in _error(_with_physics(face_dir, **{field: value}))
+    assert f"skin.physics.{field}" in config_error(_with_physics(face_dir, **{field: value}))
 
 
 def test_the_bundled_tissue_layer_is_in_the_stable_range():
@@ -62,12 +45,12 @@ def test_a_tissue_layer_lowers_the_stiffness_that_is_accepted(face_dir):
     """16 mm of tissue with 2 N/m bending springs blew up in a period; on a single sheet the same
     springs are fine."""
     assert load_face_config(_with_physics(face_dir, bending=2.0))
-    message = _error(_with_physics(face_dir, bending=2.0, foundation_mm=16.0))
+    message = config_error(_with_physics(face_dir, bending=2.0, foundation_mm=16.0))
     assert "tissue layer" in message
 
 
 def test_too_stiff_for_the_mass_is_rejected(face_dir):
-    message = _error(_with_physics(face_dir, stretch=8.0, bending=8.0, damping=4e-4))
+    message = config_error(_with_physics(face_dir, stretch=8.0, bending=8.0, damping=4e-4))
     assert "skin.physics" in message and "stiffness number" in message
 
 
@@ -77,11 +60,11 @@ def test_enough_damping_makes_stiff_springs_acceptable(face_dir):
 
 
 def test_physics_below_240_hz_is_rejected(face_dir):
-    assert "240 Hz" in _error(_with_physics(face_dir, substeps=4))
+    assert "240 Hz" in config_error(_with_physics(face_dir, substeps=4))
 
 
 def test_unknown_physics_field_is_rejected(face_dir):
-    assert "skin.physics.youngs_modulus" in _error(_with_physics(face_dir, youngs_modulus=1.0))
+    assert "skin.physics.youngs_modulus" in config_error(_with_physics(face_dir, youngs_modulus=1.0))
 
 
 def test_stiffness_number_follows_time_step_and_mass():

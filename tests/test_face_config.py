@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 import sys
 
 import pytest
-import yaml
 
-from facetwin.errors import ConfigError
 from facetwin.face_config import load_face_config
 from facetwin.faces import resolve_face
+from tests.face_edits import config_error, copy_face, edit_face
 
 
 @pytest.fixture
 def face_dir(tmp_path):
-    source = resolve_face(None).parent
-    target = tmp_path / "face"
-    shutil.copytree(source, target)
-    return target
-
-
-def _edit(face_dir, change) -> str:
-    path = face_dir / "face.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data))
-    return str(path)
-
-
-def _error(path) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_face_config(path)
-    message = str(info.value)
-    assert "\n" not in message
-    assert str(path) in message
-    return message
+    return copy_face(tmp_path)
 
 
 def test_bundled_face_loads():
@@ -46,44 +24,44 @@ def test_bundled_face_loads():
 
 
 def test_missing_field(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][0].pop("range"))
-    assert "actuators[0].range" in _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][0].pop("range"))
+    assert "actuators[0].range" in config_error(path)
 
 
 def test_wrong_type(face_dir):
-    path = _edit(face_dir, lambda d: d.__setitem__("control_hz", "fast"))
-    assert "control_hz" in _error(path)
+    path = edit_face(face_dir, lambda d: d.__setitem__("control_hz", "fast"))
+    assert "control_hz" in config_error(path)
 
 
 def test_unknown_vertex_index(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][2]["anchors"].append(9999))
-    message = _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][2]["anchors"].append(9999))
+    message = config_error(path)
     assert "actuators[2].anchors" in message and "9999" in message
 
 
 def test_nan_value(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][1].__setitem__("range", [0.0, math.nan]))
-    assert "actuators[1].range" in _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][1].__setitem__("range", [0.0, math.nan]))
+    assert "actuators[1].range" in config_error(path)
 
 
 def test_nan_in_servo(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][0]["servo"].__setitem__("tau_ms", math.nan))
-    assert "actuators[0].servo.tau_ms" in _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][0]["servo"].__setitem__("tau_ms", math.nan))
+    assert "actuators[0].servo.tau_ms" in config_error(path)
 
 
 def test_empty_range(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][0].__setitem__("range", [5.0, 1.0]))
-    assert "empty" in _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][0].__setitem__("range", [5.0, 1.0]))
+    assert "empty" in config_error(path)
 
 
 def test_unknown_mirror_partner(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][0].__setitem__("mirror", "nobody"))
-    assert "nobody" in _error(path)
+    path = edit_face(face_dir, lambda d: d["actuators"][0].__setitem__("mirror", "nobody"))
+    assert "nobody" in config_error(path)
 
 
 def test_pose_with_unknown_actuator(face_dir):
-    path = _edit(face_dir, lambda d: d["poses"].__setitem__("odd", {"ear_wiggle": 0.5}))
-    assert "ear_wiggle" in _error(path)
+    path = edit_face(face_dir, lambda d: d["poses"].__setitem__("odd", {"ear_wiggle": 0.5}))
+    assert "ear_wiggle" in config_error(path)
 
 
 def test_broken_mirror_map(face_dir):
@@ -92,22 +70,22 @@ def test_broken_mirror_map(face_dir):
         assert d["landmark_mirror"][:3] == [0, 1, 2]
         d["landmark_mirror"][:3] = [1, 2, 0]
 
-    assert "does not mirror back" in _error(_edit(face_dir, cycle))
+    assert "does not mirror back" in config_error(edit_face(face_dir, cycle))
 
 
 def test_not_yaml(face_dir):
     path = face_dir / "face.yaml"
     path.write_text("name: [unclosed\n")
-    assert "not valid YAML" in _error(path)
+    assert "not valid YAML" in config_error(path)
 
 
 def test_missing_mesh(face_dir):
     (face_dir / "skin.obj").unlink()
-    assert "skin.mesh" in _error(face_dir / "face.yaml")
+    assert "skin.mesh" in config_error(face_dir / "face.yaml")
 
 
 def test_cli_reports_one_line(face_dir):
-    path = _edit(face_dir, lambda d: d["actuators"][3].pop("kind"))
+    path = edit_face(face_dir, lambda d: d["actuators"][3].pop("kind"))
     result = subprocess.run([sys.executable, "-m", "facetwin.cli", "info", "--face", path],
                             capture_output=True, text=True)
     assert result.returncode == 2
