@@ -200,7 +200,9 @@ class BulletSkin:
     def anchor_targets(self, positions: np.ndarray) -> np.ndarray:
         """Where each driven node belongs (mm) for actuator positions: the fast skin's anchor motion."""
         values = self.model.feature_values(np.asarray(positions, dtype=np.float64))
-        return self.rest[self.driven] + np.tensordot(values, self.drive_modes, axes=1)
+        # einsum, not tensordot: this small product through OpenBLAS woke its worker threads, which
+        # then spun on the other core between calls and halved the steps per CPU-second.
+        return self.rest[self.driven] + np.einsum("f,fkd->kd", values, self.drive_modes)
 
     def advance(self, start: np.ndarray, end: np.ndarray) -> None:
         """Simulate one control period while the actuators move from `start` to `end` (positions);
