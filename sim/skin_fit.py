@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,24 +107,35 @@ def _settle_chunk(args: tuple[str, np.ndarray]) -> np.ndarray:
         skin.close()
 
 
+def _saved_chunk(path: Path, commands: np.ndarray, key: str) -> np.ndarray | None:
+    """The equilibria a previous run saved for exactly these commands on this physics skin, if any."""
+    try:
+        with np.load(path) as saved:
+            if str(saved["key"]) == key and np.array_equal(saved["commands"], commands):
+                return saved["landmarks"]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # missing, unreadable or from an older run: computed again
+    return None
+
+
 def collect_equilibria(model: FaceModel, commands: np.ndarray, workers: int = 2, work_dir: Path | None = None,
                        progress: bool = False) -> np.ndarray:
     """Physics equilibria (N, 478, 3) for `commands`, computed in chunks over `workers` processes.
-    Finished chunks are saved in `work_dir` (when given) and reused, so a rerun resumes."""
+    Finished chunks are saved in `work_dir` (when given) and reused, so a rerun resumes; a chunk of
+    other commands or of another physics skin (its `fit_key`) is computed again."""
     from multiprocessing import get_context
 
     from tqdm import tqdm
 
     chunks = [commands[i : i + CHUNK] for i in range(0, len(commands), CHUNK)]
+    key = fit_key(model)
     results: dict[int, np.ndarray] = {}
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
         for k, chunk in enumerate(chunks):
-            path = work_dir / f"chunk-{k:04d}.npz"
-            if path.is_file():
-                with np.load(path) as saved:
-                    if np.array_equal(saved["commands"], chunk):
-                        results[k] = saved["landmarks"]
+            saved = _saved_chunk(work_dir / f"chunk-{k:04d}.npz", chunk, key)
+            if saved is not None:
+                results[k] = saved
     todo = [k for k in range(len(chunks)) if k not in results]
     face = str(model.path)
     bar = tqdm(total=len(commands), initial=sum(len(chunks[k]) for k in results), desc="physics equilibria",
@@ -135,7 +147,7 @@ def collect_equilibria(model: FaceModel, commands: np.ndarray, workers: int = 2,
                 results[k] = landmarks
                 if work_dir is not None:
                     with atomic_write(work_dir / f"chunk-{k:04d}.npz", "wb") as handle:
-                        np.savez(handle, commands=chunks[k], landmarks=landmarks)
+                        np.savez(handle, commands=chunks[k], landmarks=landmarks, key=np.array(key))
                 bar.update(len(chunks[k]))
     bar.close()
     return np.concatenate([results[k] for k in range(len(chunks))])

@@ -29,7 +29,7 @@ from facetwin.spec import N_LANDMARKS
 
 @pytest.fixture
 def face_dir(tmp_path):
-    """A copy of the face with a tissue layer and a skin fit, without its fit file."""
+    """A copy of the face with tissue and a skin fit, without its fit file."""
     target = tmp_path / "face"
     shutil.copytree(resolve_face("mira-tissue").parent, target, ignore=shutil.ignore_patterns("policies", "*.npz"))
     return target
@@ -136,6 +136,21 @@ def test_collected_chunks_are_reused(tmp_path, model):
     again = collect_equilibria(model, commands, workers=1, work_dir=tmp_path)
     assert np.array_equal(first, again) and chunk.stat().st_mtime_ns == stamp
     assert np.isfinite(first).all() and first.shape == (2, N_LANDMARKS, 3)
+
+
+def test_chunks_of_another_physics_skin_are_collected_again(tmp_path, face_dir):
+    """A run interrupted before the physics changed must not lend its equilibria to the new skin."""
+    model = load_face(str(face_dir))
+    commands = random_commands(model, 2, 7)
+    collect_equilibria(model, commands, workers=1, work_dir=tmp_path / "work")
+    path = face_dir / "face.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["skin"]["physics"]["foundation_mm"] = 20.0
+    path.write_text(yaml.safe_dump(data))
+    chunk = next((tmp_path / "work").glob("chunk-*.npz"))
+    stamp = chunk.stat().st_mtime_ns
+    collect_equilibria(load_face(str(face_dir)), commands, workers=1, work_dir=tmp_path / "work")
+    assert chunk.stat().st_mtime_ns != stamp
 
 
 def test_the_bundled_fit_belongs_to_its_face():
