@@ -96,12 +96,11 @@ or with less damping, the skin blows up within a control period."""
 
 
 TISSUE_STIFFNESS_FACTOR = 3.0
-"""A tissue layer adds the springs that join the two layers and their bending springs, so a node
+"""A tissue layer adds the springs that hang the skin from it and their bending springs, so a node
 feels more springs than on a single sheet; its stiffness number is counted this many times over,
 and only the undamped limit applies. Measured on the default rig with 150 g and 0.3 mN s/m
-damping, under 40 instant random jumps of every actuator, each held 6 control periods: at 8 mm
-bending 2.0 N/m ran and 4.0 blew up; at 16 mm 1.2 ran and 2.0 blew up (stiffness numbers 0.23,
-0.45, 0.14 and 0.23 before this factor)."""
+damping, under 40 instant random jumps of every actuator, each held 6 control periods: at 40 mm
+bending 2.0 N/m ran and 4.0 blew up (stiffness numbers 0.23 and 0.45 before this factor)."""
 
 
 class SkinPhysicsConfig(_Strict):
@@ -109,9 +108,10 @@ class SkinPhysicsConfig(_Strict):
     evenly over the vertices), spring stiffness in N/m and damping in N s/m per spring: `stretch`
     along each mesh edge, `bending` between vertices two edges apart. `substeps` physics steps per
     control period. A vertex farther than `diverged_mm` from its rest position means the
-    simulation has diverged. `foundation_mm` > 0 lays the skin on a tissue layer that thick: a
-    second sheet of nodes under the skin, pinned to the skull and joined to the skin by springs,
-    which gives the skin stiffness across its surface so it cannot buckle into the skull."""
+    simulation has diverged. `foundation_mm` > 0 hangs the skin from tissue that deep: a node
+    that far under each skin node along the inward normal, pinned to the skull, joined to the skin
+    by springs that run nearly along the normal. It holds the skin off the skull and out of
+    buckles, so every command has one equilibrium, and leaves it almost free along its surface."""
 
     mass_g: float = Field(150.0, gt=0.0, le=10000.0)
     stretch: float = Field(0.1, gt=0.0)
@@ -123,7 +123,7 @@ class SkinPhysicsConfig(_Strict):
 
     @property
     def layers(self) -> int:
-        """Sheets of nodes in the soft body: the skin, and the tissue layer under it if any."""
+        """Sheets of nodes in the soft body: the skin, and the tissue nodes under it if any."""
         return 2 if self.foundation_mm > 0 else 1
 
     def stiffness_number(self, control_hz: float, n_vertices: int) -> float:
@@ -141,7 +141,7 @@ class SkinPhysicsConfig(_Strict):
             return None
         if self.layers > 1:
             return (f"stiffness number {number:.3g} (dt^2 x (stretch + bending) / node mass, "
-                    f"x{TISSUE_STIFFNESS_FACTOR:g} for the tissue layer) is unstable; stay at or below "
+                    f"x{TISSUE_STIFFNESS_FACTOR:g} for the tissue) is unstable; stay at or below "
                     f"{EXPLICIT_STIFFNESS_LIMIT:g}: add mass or substeps, or soften the springs")
         if number <= DAMPED_STIFFNESS_LIMIT and damping_time >= MIN_DAMPING_TIME_S:
             return None

@@ -5,12 +5,14 @@ mass-spring soft body in pybullet's deformable world. Springs run along every ed
 and between nodes two edges apart (`bending`), with damping on each; pybullet integrates the
 spring forces explicitly and their damping implicitly, which is why face.yaml's parameters are
 checked for stability on load (`SkinPhysicsConfig.stability_problem`). Gravity is off, as in the
-fast skin. The skull-glued nodes are pinned to the world. Every other anchor node is attached to
-a heavy driver body that collides with nothing: anchors that always move alike (a whole pull
-group, or a mirrored pair on the chin) share one body, the others get one each. Driver bodies
-only translate (pybullet 3.2.7 lets anchors on a turning body drift), so the jaw turns its
-anchors by moving each along its own arc. The anchor targets are the fast skin's own anchor
-motions (`FaceModel.features`), so both skins are pulled by exactly the same hands.
+fast skin. The skull-glued nodes are pinned to the world; with `foundation_mm`, every skin node
+also hangs from a pinned tissue node under it, which keeps the sheet out of buckles. Every other
+anchor node is attached to a heavy driver body that collides with nothing: anchors that always
+move alike (a whole pull group, or a mirrored pair on the chin) share one body, the others get
+one each. Driver bodies only translate (pybullet 3.2.7 lets anchors on a turning body drift), so
+the jaw turns its anchors by moving each along its own arc. The anchor targets are the fast
+skin's own anchor motions (`FaceModel.features`), so both skins are pulled by exactly the same
+hands.
 
 Sync with the servos: each control period, every driver body gets the constant velocity that
 carries it from where the previous period left it to where the servo model's linkage positions
@@ -38,6 +40,9 @@ from facetwin.sim.mesh import fill_midpoints, read_obj
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
+MODEL_VERSION = "bullet-skin-2"
+"""Changes whenever the same face.yaml builds a different soft body (2: the skin hangs from its tissue
+by fins instead of lying on a second sheet), so skin fits made from the old one are refused as stale."""
 MM = 1e-3
 """pybullet works in metres, kilograms and seconds; the face is in millimetres."""
 DRIVER_MASS_KG = 1e6
@@ -126,18 +131,22 @@ class BulletSkin:
         self._lead = np.array([group.nodes[0] for group in self.groups])
 
     def _write_obj(self) -> None:
-        """The soft body's mesh in metres: the skin's nodes, then (with a foundation) a copy of each
-        `foundation_mm` under it along the inward normal, joined to the skin by two triangles per
-        skin edge, so every skin node hangs on springs from the tissue under it and its neighbours."""
+        """The soft body's mesh in metres: the skin's nodes, then (with a foundation) a node
+        `foundation_mm` under each along the inward normal, pinned to the skull. Each skin node hangs
+        from the node under it by a fin, one triangle (node, a neighbour, the node under it): its
+        springs run nearly along the normal, so the tissue holds the skin off the skull and out of
+        buckles while leaving it almost free to slide along the surface. pybullet builds its
+        collision tree by joining triangles that share an edge, so each fin shares its skin edge."""
         skin = self.rest[self.nodes]
         faces = [self._faces]
         vertices = [skin]
         if self.physics.foundation_mm > 0:
             n = len(skin)
             vertices.append(skin + self.physics.foundation_mm * inward_normals(skin, self._faces))
-            edges = np.unique(np.sort(self._faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0)
-            a, b = edges.T
-            faces += [np.stack([a, b, b + n], axis=1), np.stack([a, b + n, a + n], axis=1)]
+            edges = self._faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+            _, first = np.unique(edges[:, 0], return_index=True)  # the first edge listed from each node
+            node = np.arange(n)
+            faces.append(np.stack([node, edges[first, 1], node + n], axis=1))
         with open(self._mesh_path, "w") as handle:
             for x, y, z in np.concatenate(vertices) * MM:
                 handle.write(f"v {x:.9f} {y:.9f} {z:.9f}\n")
@@ -168,7 +177,7 @@ class BulletSkin:
         p.changeDynamics(self._body, -1, activationState=p.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=cid)
         for vertex in self.glued:
             p.createSoftBodyAnchor(self._body, int(self._slot[vertex]), -1, -1, physicsClientId=cid)
-        if self.physics.foundation_mm > 0:  # the tissue layer lies on the skull
+        if self.physics.foundation_mm > 0:  # the tissue is fixed to the skull
             for node in range(len(self.nodes), 2 * len(self.nodes)):
                 p.createSoftBodyAnchor(self._body, node, -1, -1, physicsClientId=cid)
         shape = p.createCollisionShape(p.GEOM_SPHERE, radius=DRIVER_RADIUS_M, physicsClientId=cid)
@@ -249,7 +258,7 @@ class BulletSkin:
         expected = len(self.nodes) * self.physics.layers
         if nodes.shape != (expected, 3):
             raise BackendError(f"the bullet skin returned {nodes.shape[0]} nodes, expected {expected}")
-        nodes = nodes[: len(self.nodes)]  # the tissue layer is pinned
+        nodes = nodes[: len(self.nodes)]  # the tissue nodes are pinned
         self._check(nodes)
         self.positions_mm = nodes
 

@@ -2,7 +2,7 @@
 
 The fast skin is linear in the skin features (an actuator's travel, sin and 1 - cos of the jaw
 angle). Its own elastic solve is a model of a thin sheet; the physics skin is a pybullet soft body
-(on a tissue layer, for a face that wants one equilibrium per command), and the two settle
+(hung from tissue, for a face that wants one equilibrium per command), and the two settle
 differently. So the fast skin's responses are taken from the
 physics skin instead: hold random commands on the physics skin until it settles, and fit each
 node's displacement linearly in the features by least squares. Each equilibrium also enters
@@ -32,6 +32,7 @@ import numpy as np
 
 from facetwin.atomic import atomic_write
 from facetwin.errors import ConfigError
+from facetwin.sim.bullet_skin import MODEL_VERSION as PHYSICS_VERSION
 from facetwin.sim.mesh import fill_midpoints
 from facetwin.sim.rig import FaceModel, load_face
 from facetwin.spec import N_LANDMARKS
@@ -67,8 +68,9 @@ class SkinFit:
 
 
 def fit_key(model: FaceModel) -> str:
-    """Hash of what the physics skin's equilibria depend on: mesh, glue, anchor motions, physics."""
-    h = hashlib.sha256()
+    """Hash of what the physics skin's equilibria depend on: mesh, glue, anchor motions, physics
+    parameters, and the version of the code that builds the soft body from them."""
+    h = hashlib.sha256(PHYSICS_VERSION.encode())
     h.update((model.path.parent / model.config.skin.mesh).read_bytes())
     h.update(json.dumps({"glued": model.config.skin.glued,
                          "physics": model.config.skin.physics.model_dump()}, sort_keys=True).encode())
