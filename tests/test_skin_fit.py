@@ -138,6 +138,17 @@ def test_collected_chunks_are_reused(tmp_path, model):
     assert np.isfinite(first).all() and first.shape == (2, N_LANDMARKS, 3)
 
 
+def test_an_unreadable_chunk_is_collected_again(tmp_path, model):
+    commands = random_commands(model, 2, 7)
+    first = collect_equilibria(model, commands, workers=1, work_dir=tmp_path)
+    chunk = next(tmp_path.glob("chunk-*.npz"))
+    chunk.write_bytes(b"PK\x03\x04 cut short")
+    again = collect_equilibria(model, commands, workers=1, work_dir=tmp_path)
+    assert np.array_equal(first, again)
+    with np.load(chunk) as saved:
+        assert np.array_equal(saved["landmarks"], first)
+
+
 def test_chunks_of_another_physics_skin_are_collected_again(tmp_path, face_dir):
     """A run interrupted before the physics changed must not lend its equilibria to the new skin."""
     model = load_face(str(face_dir))
