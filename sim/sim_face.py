@@ -10,6 +10,7 @@ from facetwin.backend import FaceBackend
 from facetwin.command import validate_command
 from facetwin.errors import BackendError
 from facetwin.observation import FaceObservation
+from facetwin.sim.bullet_skin import MODEL_VERSION as BULLET_SKIN_VERSION
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.kinematics import eye_rotation, head_pose
 from facetwin.sim.rig import FaceModel, load_face
@@ -62,9 +63,10 @@ class SimFace(FaceBackend):
 
     @property
     def model_key(self) -> str:
-        """Which twin this is beyond its spec: the skin model and the hash of the face's files
-        (mesh, rig, skin fit). Caches of measured behaviour, such as the reach, key on it."""
-        return f"{'bullet' if self._physics else 'fast'}-{self.model.digest}"
+        """Which twin this is beyond its spec: the skin model (for the physics skin, with the version
+        of the code that builds it) and the hash of the face's files (mesh, rig, skin fit). Caches of
+        measured behaviour, such as the reach, key on it."""
+        return f"bullet-{BULLET_SKIN_VERSION}-{self.model.digest}" if self._physics else f"fast-{self.model.digest}"
 
     @property
     def camera(self):
