@@ -96,11 +96,13 @@ or with less damping, the skin blows up within a control period."""
 
 
 TISSUE_STIFFNESS_FACTOR = 3.0
-"""A tissue layer adds the springs that hang the skin from it and their bending springs, so a node
+"""Tissue adds the springs that hang the skin from it and their bending springs, so a node
 feels more springs than on a single sheet; its stiffness number is counted this many times over,
 and only the undamped limit applies. Measured on the default rig with 150 g and 0.3 mN s/m
 damping, under 40 instant random jumps of every actuator, each held 6 control periods: at 40 mm
-bending 2.0 N/m ran and 4.0 blew up (stiffness numbers 0.23 and 0.45 before this factor)."""
+bending 2.0 N/m ran, 3.0 and 4.0 blew up (stiffness numbers 0.23, 0.34 and 0.45 before this
+factor). With it the loader accepts up to about 1.4 N/m there: a margin below what ran, so some
+stable skins are refused rather than an unstable one accepted."""
 
 
 class SkinPhysicsConfig(_Strict):
@@ -123,7 +125,7 @@ class SkinPhysicsConfig(_Strict):
 
     @property
     def layers(self) -> int:
-        """Sheets of nodes in the soft body: the skin, and the tissue nodes under it if any."""
+        """Sets of nodes in the soft body: the skin's, and the tissue's under it if any."""
         return 2 if self.foundation_mm > 0 else 1
 
     def stiffness_number(self, control_hz: float, n_vertices: int) -> float:

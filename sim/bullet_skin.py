@@ -40,9 +40,10 @@ from facetwin.sim.mesh import fill_midpoints, read_obj
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
-MODEL_VERSION = "bullet-skin-2"
+MODEL_VERSION = "bullet-skin-3"
 """Changes whenever the same face.yaml builds a different soft body (2: the skin hangs from its tissue
-by fins instead of lying on a second sheet), so skin fits made from the old one are refused as stale."""
+by fins instead of lying on a second sheet; 3: each fin reaches the nearest neighbour, mirror-symmetric),
+so skin fits made from an older one are refused as stale."""
 MM = 1e-3
 """pybullet works in metres, kilograms and seconds; the face is in millimetres."""
 DRIVER_MASS_KG = 1e6
@@ -133,25 +134,52 @@ class BulletSkin:
     def _write_obj(self) -> None:
         """The soft body's mesh in metres: the skin's nodes, then (with a foundation) a node
         `foundation_mm` under each along the inward normal, pinned to the skull. Each skin node hangs
-        from the node under it by a fin, one triangle (node, a neighbour, the node under it): its
-        springs run nearly along the normal, so the tissue holds the skin off the skull and out of
-        buckles while leaving it almost free to slide along the surface. pybullet builds its
-        collision tree by joining triangles that share an edge, so each fin shares its skin edge."""
+        from the node under it by a fin, one triangle (node, its `fin_partners` neighbour, the node
+        under it): its springs run nearly along the normal, so the tissue holds the skin off the
+        skull and out of buckles while leaving it almost free to slide along the surface."""
         skin = self.rest[self.nodes]
         faces = [self._faces]
         vertices = [skin]
         if self.physics.foundation_mm > 0:
             n = len(skin)
             vertices.append(skin + self.physics.foundation_mm * inward_normals(skin, self._faces))
-            edges = self._faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
-            _, first = np.unique(edges[:, 0], return_index=True)  # the first edge listed from each node
             node = np.arange(n)
-            faces.append(np.stack([node, edges[first, 1], node + n], axis=1))
+            faces.append(np.stack([node, self.fin_partners(), node + n], axis=1))
         with open(self._mesh_path, "w") as handle:
             for x, y, z in np.concatenate(vertices) * MM:
                 handle.write(f"v {x:.9f} {y:.9f} {z:.9f}\n")
             for a, b, c in np.concatenate(faces) + 1:
                 handle.write(f"f {a} {b} {c}\n")
+
+    def fin_partners(self) -> np.ndarray:
+        """For each node (slot), the neighbour its fin shares an edge with: pybullet builds its
+        collision tree by joining triangles that share an edge, so a fin must share one with the
+        skin. The nearest neighbour keeps the fin close to the normal; on a face with a
+        `landmark_mirror`, a node's mirror image takes the mirror image of its partner and a node on
+        the midline a partner on the midline where it has one, so the soft body is as symmetric as
+        the face (a symmetric face whose skin is not settles differently for mirrored commands)."""
+        edges = np.concatenate([self._faces[:, [0, 1]], self._faces[:, [1, 2]], self._faces[:, [2, 0]]])
+        edges = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
+        length = np.round(np.linalg.norm(self.rest[self.nodes[edges[:, 0]]] - self.rest[self.nodes[edges[:, 1]]],
+                                         axis=1), 6)
+        mirror = self.model.config.landmark_mirror
+        slot_mirror = self._slot[np.asarray(mirror)[self.nodes]] if mirror is not None else None
+        partner = np.full(len(self.nodes), -1, dtype=np.int64)
+        for a in range(len(self.nodes)):
+            if partner[a] >= 0:
+                continue
+            mine = edges[:, 0] == a
+            candidates, lengths = edges[mine, 1], length[mine]
+            if slot_mirror is not None and slot_mirror[a] == a:
+                on_midline = slot_mirror[candidates] == candidates
+                if on_midline.any():
+                    candidates, lengths = candidates[on_midline], lengths[on_midline]
+            # nearest first, ties to the lowest landmark number; the mirror image of this node then
+            # takes the mirror image of the choice, so a tie cannot break the symmetry
+            partner[a] = candidates[np.lexsort((self.nodes[candidates], lengths))[0]]
+            if slot_mirror is not None and slot_mirror[a] != a:
+                partner[slot_mirror[a]] = slot_mirror[partner[a]]
+        return partner
 
     def reset(self) -> None:
         """A fresh world with the skin at rest and every anchor at the rest pose."""

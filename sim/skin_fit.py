@@ -16,7 +16,8 @@ set: glued vertices stay, anchors move exactly with their actuators, and the eye
 writes the face's `skin.fit` file (skin_fit.npz beside face.yaml) atomically. Work is done in
 chunks that are kept beside the output until the fit is written, so an interrupted run resumes.
 The file records a key of everything the equilibria depend on (mesh, glue, anchors and their
-motions, physics parameters); a fast skin whose face no longer matches it refuses to load.
+motions, physics parameters, the soft-body code's version); a fast skin whose face no longer
+matches it refuses to load.
 """
 
 from __future__ import annotations

@@ -35,13 +35,13 @@ def test_impossible_parameters_name_their_field(face_dir, field, value):
     assert f"skin.physics.{field}" in config_error(_with_physics(face_dir, **{field: value}))
 
 
-def test_the_bundled_tissue_layer_is_in_the_stable_range():
+def test_the_bundled_tissue_is_in_the_stable_range():
     config = load_face_config(resolve_face("mira-tissue"))
     assert config.skin.physics.layers == 2
     assert config.skin.physics.stability_problem(config.control_hz, N_LANDMARKS) is None
 
 
-def test_a_tissue_layer_lowers_the_stiffness_that_is_accepted(face_dir):
+def test_tissue_lowers_the_stiffness_that_is_accepted(face_dir):
     """40 mm of tissue with 4 N/m bending springs blew up in a period; on a single sheet the same
     springs are fine."""
     assert load_face_config(_with_physics(face_dir, bending=4.0))

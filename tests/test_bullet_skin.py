@@ -164,3 +164,44 @@ def test_each_skin_and_each_fit_is_its_own_twin_model(model):
     with SimFace(model) as fast, SimFace(model, skin="bullet") as physics, SimFace("mira-tissue") as tissue:
         keys = {fast.model_key, physics.model_key, tissue.model_key}
     assert len(keys) == 3
+
+
+def test_the_tissue_fins_are_mirror_images_where_the_face_is():
+    """Each fin reaches a neighbour of its node (sharing a skin edge, as pybullet's collision tree
+    needs), the nearest one, and the fins of mirrored nodes are mirrored."""
+    from facetwin.sim.rig import load_face
+
+    model = load_face("mira-tissue")
+    skin = BulletSkin(model)
+    try:
+        partner = skin.fin_partners()
+        faces = skin._faces
+        edges = {tuple(e) for e in np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).tolist()}
+        assert all((a, int(b)) in edges or (int(b), a) in edges for a, b in enumerate(partner))
+        mirror = skin._slot[np.asarray(model.config.landmark_mirror)[skin.nodes]]
+        assert np.array_equal(partner[mirror], mirror[partner])
+        length = np.linalg.norm(skin.rest[skin.nodes] - skin.rest[skin.nodes[partner]], axis=1)
+        assert length.max() < 0.5 * skin.physics.foundation_mm
+    finally:
+        skin.close()
+
+
+def test_mirrored_commands_settle_to_mirrored_skins():
+    """A symmetric face must not prefer a side: what its fast skin is fitted to assumes it."""
+    from facetwin.sim.rig import load_face
+    from facetwin.sim.skin_fit import mirror_commands, mirror_landmarks
+
+    model = load_face("mira-tissue")
+    command = np.random.default_rng(11).uniform(-1.0, 1.0, model.spec.n_actuators)
+    command[[model.spec.index("eye_yaw"), model.spec.index("eye_pitch")]] = 0.0  # the eyes turn rigidly
+    skin = BulletSkin(model)
+    try:
+        with time_limit(120):
+            settled = []
+            for c in (command, mirror_commands(model, command[None])[0]):
+                positions = model.spec.command_to_position(c)
+                skin.settle(positions)
+                settled.append(skin.landmarks(positions).astype(np.float64))
+    finally:
+        skin.close()
+    assert np.abs(mirror_landmarks(model, settled[0][None])[0] - settled[1]).max() < 0.01
