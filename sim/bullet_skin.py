@@ -36,7 +36,7 @@ import numpy as np
 from facetwin.errors import BackendError
 from facetwin.face_config import SkinPhysicsConfig
 from facetwin.sim.kinematics import place_irises
-from facetwin.sim.mesh import fill_midpoints, read_obj
+from facetwin.sim.mesh import fill_midpoints, read_obj, triangle_edges
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
@@ -158,7 +158,7 @@ class BulletSkin:
         `landmark_mirror`, a node's mirror image takes the mirror image of its partner and a node on
         the midline a partner on the midline where it has one, so the soft body is as symmetric as
         the face (a symmetric face whose skin is not settles differently for mirrored commands)."""
-        edges = np.concatenate([self._faces[:, [0, 1]], self._faces[:, [1, 2]], self._faces[:, [2, 0]]])
+        edges = triangle_edges(self._faces)
         edges = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
         length = np.round(np.linalg.norm(self.rest[self.nodes[edges[:, 0]]] - self.rest[self.nodes[edges[:, 1]]],
                                          axis=1), 6)

@@ -61,12 +61,18 @@ def inherit_by_refinement(mesh: SkinMesh, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def triangle_edges(faces: np.ndarray) -> np.ndarray:
+    """The sides of every triangle as (3F, 2) vertex pairs, in each triangle's own winding: all
+    first sides, then all second, then all third (an edge inside the mesh appears once each way)."""
+    return np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+
+
 def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
     """Midpoint subdivision: each triangle into four, original vertices keep their indices."""
     vertices, faces = mesh.vertices, mesh.faces
     parents = [mesh.parents]
     for _ in range(levels):
-        edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+        edges = np.sort(triangle_edges(faces), axis=1)
         unique, inverse = np.unique(edges, axis=0, return_inverse=True)
         inverse = inverse.reshape(3, -1)
         mid = len(vertices) + inverse

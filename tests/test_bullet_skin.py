@@ -13,6 +13,7 @@ from facetwin.face_config import SkinPhysicsConfig
 from facetwin.sim.bullet_skin import BulletSkin
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.kinematics import head_pose
+from facetwin.sim.mesh import triangle_edges
 from facetwin.sim.sim_face import SimFace
 from facetwin.spec import N_LANDMARKS
 from tests.guards import time_limit
@@ -175,13 +176,21 @@ def test_the_tissue_fins_are_mirror_images_where_the_face_is():
     skin = BulletSkin(model)
     try:
         partner = skin.fin_partners()
-        faces = skin._faces
-        edges = {tuple(e) for e in np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).tolist()}
-        assert all((a, int(b)) in edges or (int(b), a) in edges for a, b in enumerate(partner))
+        edges = triangle_edges(skin._faces)
+        sides = {tuple(e) for e in edges.tolist()}
+        assert all((a, int(b)) in sides or (int(b), a) in sides for a, b in enumerate(partner))
         mirror = skin._slot[np.asarray(model.config.landmark_mirror)[skin.nodes]]
         assert np.array_equal(partner[mirror], mirror[partner])
-        length = np.linalg.norm(skin.rest[skin.nodes] - skin.rest[skin.nodes[partner]], axis=1)
+        points = skin.rest[skin.nodes]
+        length = np.linalg.norm(points - points[partner], axis=1)
         assert length.max() < 0.5 * skin.physics.foundation_mm
+        # off the midline (where a midline partner is preferred) the partner is the nearest neighbour
+        side = np.linalg.norm(points[edges[:, 0]] - points[edges[:, 1]], axis=1)
+        nearest = np.full(len(points), np.inf)
+        np.minimum.at(nearest, edges[:, 0], side)
+        np.minimum.at(nearest, edges[:, 1], side)
+        off_midline = mirror != np.arange(len(points))
+        assert np.allclose(length[off_midline], nearest[off_midline], atol=1e-6)
     finally:
         skin.close()
 
