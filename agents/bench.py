@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from facetwin.agents.policies import make_policy
+from facetwin.agents.policies.registry import make_policy
 from facetwin.sim.rig import load_face
 
 

@@ -3,7 +3,7 @@
     env = gym.make("facetwin/FaceMimic-v0")                       # the twin, reachable targets
     env = gym.make("facetwin/FaceMimic-v0", targets="mix", randomization="default")
     env = gym.make("facetwin/FaceMimicPixels-v0")                  # observation adds the image
-    env = gym.make("facetwin/FaceMimic-v0", backend="emulated:maestro")   # any FaceBackend
+    env = gym.make("facetwin/FaceMimic-v0", backend=lambda: open_backend("emulated:maestro"))  # any FaceBackend
 
 Action: float32 Box [-1, 1], one command per actuator of the face's spec. The observation
 vector and the reward are described in `facetwin.envs.mimic_batch`; `info` carries the mean
@@ -23,7 +23,6 @@ import numpy as np
 from gymnasium import spaces
 
 from facetwin.backend import FaceBackend
-from facetwin.backends import SIM, open_backend
 from facetwin.command import validate_command
 from facetwin.envs.backend_mimic import BackendMimic
 from facetwin.envs.config import mimic_config
@@ -33,6 +32,7 @@ from facetwin.envs.rendering import FaceRenderer
 from facetwin.envs.task import MimicTask
 from facetwin.errors import BackendError, ConfigError
 
+SIM = "sim"
 BackendArg = str | FaceBackend | Callable[[], FaceBackend]
 
 
@@ -55,9 +55,10 @@ def is_fast_twin(backend: BackendArg, backend_options: dict | None) -> bool:
 class FaceMimicEnv(gym.Env):
     """Track target expressions with the face. Keyword options: see `facetwin.envs.config.MimicConfig`.
 
-    `backend`: "sim" (the twin, default), another `open_backend` name ("emulated:maestro",
-    "maestro:/dev/ttyACM0", ...) with `backend_options` for it (e.g. {"skin": ...} for another
-    twin skin), a FaceBackend, or a function that opens one. The env closes the backends it opens.
+    `backend`: "sim" (the twin, default; `backend_options` go to SimFace, e.g. {"skin": "bullet"}),
+    a FaceBackend, or a function that opens one (such as
+    `functools.partial(facetwin.app.backends.open_backend, "emulated:maestro")`). The env closes
+    the backends it opens.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
@@ -97,8 +98,14 @@ class FaceMimicEnv(gym.Env):
     def _open(self, backend: BackendArg, backend_options: dict | None) -> tuple[FaceBackend, bool]:
         if isinstance(backend, FaceBackend):
             return backend, False
+        if backend == SIM:
+            from facetwin.sim.sim_face import SimFace
+
+            return SimFace(self.config.face, **(backend_options or {})), True
         if isinstance(backend, str):
-            return open_backend(backend, self.config.face, **(backend_options or {})), True
+            raise ConfigError(f"unknown backend {backend!r}: an env opens the twin by name ('sim'); pass any other "
+                              "face as a FaceBackend or a function opening one "
+                              "(e.g. lambda: facetwin.app.backends.open_backend(name))")
         if callable(backend):
             opened = backend()
             if not isinstance(opened, FaceBackend):

@@ -21,11 +21,10 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from facetwin.backends import SIM
 from facetwin.envs.config import mimic_config
 from facetwin.envs.episodes import CameraView
 from facetwin.envs.mimic_batch import MimicBatch
-from facetwin.envs.mimic_env import check_render_mode, is_fast_twin, observation_space
+from facetwin.envs.mimic_env import SIM, check_render_mode, is_fast_twin, observation_space
 from facetwin.envs.rendering import FaceRenderer
 from facetwin.envs.task import MimicTask
 from facetwin.errors import BackendError, CommandError, ConfigError

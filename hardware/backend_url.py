@@ -6,7 +6,7 @@
     feetech:/dev/ttyUSB0[@1000000]  Feetech STS/SMS (little-endian registers), ids from the calibration
     feetech-scs:/dev/ttyUSB0[@1000000]  Feetech SCS (big-endian registers), ids from the calibration
     emulated:maestro                the device emulator on a pty (or fake I2C) with a default calibration;
-                                    `facetwin.backends.open_backend` also gives it the twin as its body
+                                    `facetwin.app.backends.open_backend` also gives it the twin as its body
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ def parse_backend(text: str) -> BackendAddress:
 
 def make_bus(address: BackendAddress, channels: list[int], port: str | None = None, smbus=None) -> ServoBus:
     """The bus for `address`, sized for the calibrated `channels` (ids for serial servos)."""
-    from facetwin.hardware.dynamixel import DynamixelBus
-    from facetwin.hardware.feetech import FeetechBus, FeetechScsBus
-    from facetwin.hardware.maestro import MaestroBus
-    from facetwin.hardware.pca9685 import PCA9685Bus
+    from facetwin.hardware.dynamixel.bus import DynamixelBus
+    from facetwin.hardware.feetech.bus import FeetechBus, FeetechScsBus
+    from facetwin.hardware.maestro.bus import MaestroBus
+    from facetwin.hardware.pca9685.bus import PCA9685Bus
 
     port = port or address.port
     extra = {"baudrate": address.baudrate} if address.baudrate else {}
@@ -90,24 +90,24 @@ def _emulator(kind: str, channels: list[int]):
     """The emulator for `kind`, started, with every channel the bus will address, and how to reach it."""
     n = max(channels) + 1
     if kind == "maestro":
-        from facetwin.hardware.maestro_emulator import MaestroEmulator
+        from facetwin.hardware.maestro.emulator import MaestroEmulator
 
         devices = tuple(range(MAESTRO_FIRST_DEVICE, MAESTRO_FIRST_DEVICE + max(1, math.ceil(n / 24))))
         emulator = MaestroEmulator(devices=devices).start()
         return emulator, {"port": emulator.port}
     if kind == "pca9685":
-        from facetwin.hardware.pca9685_emulator import PCA9685Emulator
+        from facetwin.hardware.pca9685.emulator import PCA9685Emulator
 
         addresses = tuple(0x40 + i for i in range(max(1, math.ceil(n / 16))))
         emulator = PCA9685Emulator(addresses=addresses)
         return emulator, {"smbus": emulator.smbus(), "i2c_addresses": addresses}
     if kind == "dynamixel":
-        from facetwin.hardware.dynamixel_emulator import DynamixelEmulator
+        from facetwin.hardware.dynamixel.emulator import DynamixelEmulator
 
         emulator = DynamixelEmulator(ids=channels).start()
     else:
-        from facetwin.hardware import feetech_protocol as ft
-        from facetwin.hardware.feetech_emulator import FeetechEmulator
+        from facetwin.hardware.feetech import protocol as ft
+        from facetwin.hardware.feetech.emulator import FeetechEmulator
 
         emulator = FeetechEmulator(ids=channels, series=ft.SCS if kind == "feetech-scs" else ft.STS).start()
     return emulator, {"port": emulator.port}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facetwin.agents.babble import BabbleConfig, Babbler, CommandSampler, PlausibilityRules, activation
 from facetwin.agents.metrics import face_actuators
+from facetwin.agents.selfmodel.babble import BabbleConfig, Babbler, CommandSampler, PlausibilityRules, activation
 from facetwin.errors import ConfigError
 from facetwin.sim.sim_face import SimFace
 from tests.guards import time_limit

@@ -7,9 +7,9 @@ import sys
 
 from typer.testing import CliRunner
 
-from facetwin.agents.dataset import BabbleDataset
-from facetwin.agents.models import SelfModel
-from facetwin.cli import app
+from facetwin.agents.selfmodel.dataset import BabbleDataset
+from facetwin.agents.selfmodel.models import SelfModel
+from facetwin.app.cli import app
 from tests.guards import time_limit
 
 runner = CliRunner()
@@ -36,7 +36,7 @@ def test_babble_then_train_both_models(tmp_path):
 
 def test_errors_are_one_line(tmp_path):
     (tmp_path / "notes.txt").write_text("not a dataset")
-    command = [sys.executable, "-m", "facetwin.cli", "train", "forward", "--data", str(tmp_path), "--out",
+    command = [sys.executable, "-m", "facetwin.app.cli", "train", "forward", "--data", str(tmp_path), "--out",
                str(tmp_path / "m.pt")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from facetwin.agents import dataset as dataset_module
-from facetwin.agents.babble import BabbleConfig
-from facetwin.agents.dataset import BabbleDataset, Manifest, record_dataset
+from facetwin.agents.selfmodel import dataset as dataset_module
+from facetwin.agents.selfmodel.babble import BabbleConfig
+from facetwin.agents.selfmodel.dataset import BabbleDataset, Manifest, record_dataset
 from facetwin.errors import ConfigError
 from facetwin.sim.sim_face import SimFace
 from tests.guards import time_limit

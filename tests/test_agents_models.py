@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from facetwin.agents import train_selfmodel
-from facetwin.agents.dataset import record_dataset
-from facetwin.agents.inverse_policy import InversePolicy
 from facetwin.agents.metrics import command_l1, face_actuators, movable_landmarks
-from facetwin.agents.models import LandmarkCodec, SelfModel
-from facetwin.agents.train_selfmodel import TrainConfig, train_forward, train_inverse
+from facetwin.agents.policies.inverse import InversePolicy
+from facetwin.agents.selfmodel import train as train_selfmodel
+from facetwin.agents.selfmodel.dataset import record_dataset
+from facetwin.agents.selfmodel.models import LandmarkCodec, SelfModel
+from facetwin.agents.selfmodel.train import TrainConfig, train_forward, train_inverse
 from facetwin.errors import ConfigError
 from facetwin.sim.sim_face import SimFace
 from tests.guards import time_limit
@@ -88,7 +88,7 @@ def test_the_forward_model_learns_the_face(forward, model):
 
 
 def test_the_inverse_model_learns_commands_through_the_forward_model(forward, data, model, tmp_path):
-    from facetwin.agents.dataset import BabbleDataset
+    from facetwin.agents.selfmodel.dataset import BabbleDataset
 
     with time_limit(60):
         trained = train_inverse(data, model.spec, forward[1], tmp_path / "inverse.pt",

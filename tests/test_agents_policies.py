@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from facetwin.agents.metrics import command_l1, face_actuators, landmark_error
-from facetwin.agents.policies import POLICY_NAMES, default_model_path, make_policy
-from facetwin.agents.policy import Policy
-from facetwin.agents.selfmodel_eval import babble_heldout, equilibrium_landmarks, media_targets
+from facetwin.agents.policies.policy import Policy
+from facetwin.agents.policies.registry import POLICY_NAMES, default_model_path, make_policy
+from facetwin.agents.selfmodel.evaluation import babble_heldout, equilibrium_landmarks, media_targets
 from facetwin.errors import CommandError, ConfigError
 from tests.guards import time_limit
 
@@ -71,7 +71,7 @@ def test_random_is_repeatable_with_its_seed(model, heldout):
 
 
 def test_nearest_neighbour_finds_a_babbled_face_again(model, heldout):
-    from facetwin.agents.baselines import NearestNeighbourPolicy
+    from facetwin.agents.policies.baselines import NearestNeighbourPolicy
 
     policy = NearestNeighbourPolicy(model.spec, heldout.command, heldout.landmarks)
     assert np.array_equal(policy.act_batch(heldout.landmarks[:20]), heldout.command[:20])

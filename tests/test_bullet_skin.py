@@ -142,7 +142,7 @@ def test_exploding_skin_is_reported_and_was_rejected_on_load(model):
 def test_cli_renders_the_physics_skin(tmp_path):
     from typer.testing import CliRunner
 
-    from facetwin.cli import app
+    from facetwin.app.cli import app
 
     out = tmp_path / "smile.png"
     with time_limit(60):
@@ -153,7 +153,7 @@ def test_cli_renders_the_physics_skin(tmp_path):
 
 
 def test_open_backend_passes_the_skin_through(model):
-    from facetwin.backends import open_backend
+    from facetwin.app.backends import open_backend
 
     with time_limit(30), open_backend("sim", skin="bullet") as backend:
         assert isinstance(backend.skin, BulletSkin)

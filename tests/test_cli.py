@@ -7,7 +7,7 @@ import json
 import imageio.v2 as imageio
 from typer.testing import CliRunner
 
-from facetwin.cli import app
+from facetwin.app.cli import app
 
 runner = CliRunner()
 

@@ -3,6 +3,7 @@ pickling, targets and their optimum, options and their errors."""
 
 from __future__ import annotations
 
+import functools
 import pickle
 import warnings
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import facetwin
+from facetwin.app.backends import open_backend
 from facetwin.errors import CommandError, ConfigError
 from facetwin.sim import SimFace
 from facetwin.target_sequence import TargetSequence
@@ -166,10 +168,12 @@ def test_the_twin_path_steps_exactly_like_simface_through_the_contract():
     generic.close()
 
 
-@pytest.mark.parametrize("backend, options", [("sim", {"skin": "bullet"}),
-                                              ("emulated:maestro", {"camera": False, "pacing": False})])
-def test_other_faces_plug_in_by_name(backend, options):
-    """The physics skin and hardware in the loop (down to the bus bytes) behind the same env."""
+@pytest.mark.parametrize("backend, options", [
+    ("sim", {"skin": "bullet"}),
+    (functools.partial(open_backend, "emulated:maestro", camera=False, pacing=False), None)])
+def test_other_faces_plug_in(backend, options):
+    """The physics skin by name and hardware in the loop (down to the bus bytes) by a factory
+    behind the same env."""
     with time_limit(120):
         env = gym.make("facetwin/FaceMimic-v0", backend=backend, backend_options=options, episode_steps=6)
         assert env.unwrapped._twin is None

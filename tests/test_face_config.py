@@ -86,7 +86,7 @@ def test_missing_mesh(face_dir):
 
 def test_cli_reports_one_line(face_dir):
     path = edit_face(face_dir, lambda d: d["actuators"][3].pop("kind"))
-    result = subprocess.run([sys.executable, "-m", "facetwin.cli", "info", "--face", path],
+    result = subprocess.run([sys.executable, "-m", "facetwin.app.cli", "info", "--face", path],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from facetwin.errors import BackendError
-from facetwin.hardware import pca9685 as reg
-from facetwin.hardware.dynamixel import DynamixelBus
-from facetwin.hardware.dynamixel_emulator import DynamixelEmulator
-from facetwin.hardware.feetech import FeetechBus
-from facetwin.hardware.feetech_emulator import FeetechEmulator
-from facetwin.hardware.maestro import MaestroBus
-from facetwin.hardware.maestro_emulator import MaestroEmulator
-from facetwin.hardware.pca9685 import PCA9685Bus
-from facetwin.hardware.pca9685_emulator import PCA9685Emulator
+from facetwin.hardware.pca9685 import bus as reg
+from facetwin.hardware.dynamixel.bus import DynamixelBus
+from facetwin.hardware.dynamixel.emulator import DynamixelEmulator
+from facetwin.hardware.feetech.bus import FeetechBus
+from facetwin.hardware.feetech.emulator import FeetechEmulator
+from facetwin.hardware.maestro.bus import MaestroBus
+from facetwin.hardware.maestro.emulator import MaestroEmulator
+from facetwin.hardware.pca9685.bus import PCA9685Bus
+from facetwin.hardware.pca9685.emulator import PCA9685Emulator
 from tests.guards import time_limit
 
 
@@ -271,7 +271,7 @@ def test_dynamixel_bad_request_crc_is_answered_with_crc_error():
         emulator.faults.drop_request_bytes = 1  # the request loses its first header byte: the servo never sees it
         np.testing.assert_array_equal(bus.read_positions([1]), [2048])  # the retry gets through
         # A packet that arrives whole but with a wrong CRC is answered with error 3.
-        from facetwin.hardware import dynamixel_protocol as dx
+        from facetwin.hardware.dynamixel import protocol as dx
 
         request = bytearray(dx.packet(1, dx.PING))
         request[-1] ^= 0xFF
@@ -285,8 +285,8 @@ def test_dynamixel_bad_request_crc_is_answered_with_crc_error():
 
 def test_feetech_scs_driver_puts_the_sdks_bytes_on_the_wire():
     """Against a bare pty: exactly the bytes Feetech's SDK sends with End = 1, and a canned reply."""
-    from facetwin.hardware.feetech import FeetechScsBus
-    from facetwin.hardware.pty_link import PtyLink
+    from facetwin.hardware.feetech.bus import FeetechScsBus
+    from facetwin.hardware.serial_bus.pty_link import PtyLink
 
     link = PtyLink()
     try:
@@ -301,8 +301,8 @@ def test_feetech_scs_driver_puts_the_sdks_bytes_on_the_wire():
 
 
 def test_feetech_scs_against_its_emulator():
-    from facetwin.hardware import feetech_protocol as ft
-    from facetwin.hardware.feetech import FeetechScsBus
+    from facetwin.hardware.feetech import protocol as ft
+    from facetwin.hardware.feetech.bus import FeetechScsBus
 
     with FeetechEmulator(ids=[1, 2, 3], series=ft.SCS, record_targets=True) as emulator, \
             FeetechScsBus(emulator.port, ids=[1, 2, 3], timeout=0.02) as bus:
@@ -322,7 +322,7 @@ def test_feetech_scs_against_its_emulator():
 
 def test_sts_driver_on_an_scs_servo_fails_clearly():
     """Wrong series: the STS driver's sync read goes unanswered, and the error says what was asked."""
-    from facetwin.hardware import feetech_protocol as ft
+    from facetwin.hardware.feetech import protocol as ft
 
     with FeetechEmulator(ids=[1], series=ft.SCS) as emulator, FeetechBus(emulator.port, ids=[1], timeout=0.02) as bus, \
             pytest.raises(BackendError, match="no complete reply to sync read of positions after 3 tries"):
@@ -330,7 +330,7 @@ def test_sts_driver_on_an_scs_servo_fails_clearly():
 
 
 def test_maestro_crc_mode_seals_every_command_and_the_device_checks_it():
-    from facetwin.hardware.maestro import crc7
+    from facetwin.hardware.maestro.bus import crc7
 
     emulator = MaestroEmulator(devices=(12,), channels_per_device=6, record_targets=True, crc=True)
     with emulator, MaestroBus(emulator.port, channels_per_device=6, timeout=0.02, crc=True) as bus:

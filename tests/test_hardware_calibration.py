@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from facetwin.cli import app
+from facetwin.app.cli import app
 from facetwin.errors import ConfigError
 from facetwin.face_config import load_face_config
 from facetwin.faces import resolve_face
-from facetwin.hardware.calibrate_walkthrough import (
-    CalibrationAborted,
-    CalibrationWalkthrough,
-    keys_from_chars,
-)
 from facetwin.hardware.calibration import (
     CalibrationMap,
     calibration_path,
@@ -24,8 +19,13 @@ from facetwin.hardware.calibration import (
     load_calibration,
     save_calibration,
 )
-from facetwin.hardware.maestro import MaestroBus
-from facetwin.hardware.maestro_emulator import MaestroEmulator
+from facetwin.hardware.calibration_walkthrough import (
+    CalibrationAborted,
+    CalibrationWalkthrough,
+    keys_from_chars,
+)
+from facetwin.hardware.maestro.bus import MaestroBus
+from facetwin.hardware.maestro.emulator import MaestroEmulator
 from tests.guards import time_limit
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from facetwin.hardware import dynamixel_protocol as dx
-from facetwin.hardware import feetech_protocol as ft
-from facetwin.hardware import maestro
-from facetwin.hardware.pca9685 import prescale_for
+from facetwin.hardware.dynamixel import protocol as dx
+from facetwin.hardware.feetech import protocol as ft
+from facetwin.hardware.maestro import bus as maestro
+from facetwin.hardware.pca9685.bus import prescale_for
 from tests.guards import time_limit
 
 

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from facetwin.backends import open_backend
+from facetwin.app.backends import open_backend
+from facetwin.app.hil import EmulatedFace, open_emulated_face
 from facetwin.command import validate_command
 from facetwin.errors import BackendError, ConfigError
 from facetwin.hardware.safety import SafetyConfig
-from facetwin.hil import EmulatedFace, open_emulated_face
 from tests.guards import time_limit
 
 KINDS = ["maestro", "pca9685", "dynamixel", "feetech", "feetech-scs"]

@@ -10,12 +10,12 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from facetwin.agents.human_targets import HumanTargets
 from facetwin.agents.metrics import landmark_error
-from facetwin.agents.mimic import run_mimic
-from facetwin.agents.mimic_job import MimicOptions, run_mimic_job
-from facetwin.agents.policies import make_policy
-from facetwin.agents.policy import Policy
+from facetwin.agents.mimic.human_targets import HumanTargets
+from facetwin.agents.mimic.loop import run_mimic
+from facetwin.agents.policies.policy import Policy
+from facetwin.agents.policies.registry import make_policy
+from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 from facetwin.faces import sample_clip
 from facetwin.perception.reachable import reachable_bounds
 from facetwin.sim.sim_face import SimFace
@@ -98,7 +98,7 @@ def test_a_video_without_a_face_keeps_the_twin_at_rest():
 
 def test_ctrl_c_ends_the_run_with_the_outputs_disabled():
     """On an emulated servo controller: the bytes go to the device emulator, which must end disabled."""
-    from facetwin.backends import open_backend
+    from facetwin.app.backends import open_backend
 
     twin = SimFace()
     bounds = reachable_bounds(twin)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason=f"sample faces not fo
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "facetwin.cli", "track", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "facetwin.app.cli", "track", *args], capture_output=True, text=True,
                           timeout=120)
 
 

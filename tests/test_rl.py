@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from facetwin.cli import app
+from facetwin.app.cli import app
 from facetwin.errors import ConfigError
 from facetwin.sim import SimFace
 from tests.guards import time_limit
@@ -66,7 +66,7 @@ def test_eval_scores_the_policy_against_the_neutral_face(trained, tmp_path):
     assert data["targets"] == "human" and data["episodes"] == 3
     assert data["ratio_to_neutral"] == pytest.approx(data["policy_error_mm"] / data["neutral_error_mm"])
     assert set(data["policy_region_error_mm"]) == {"brows", "lids", "eyes", "cheeks", "nose", "mouth", "jaw"}
-    missing = subprocess.run([sys.executable, "-m", "facetwin.cli", "eval", "--policy", str(tmp_path / "none.zip")],
+    missing = subprocess.run([sys.executable, "-m", "facetwin.app.cli", "eval", "--policy", str(tmp_path / "none.zip")],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and missing.stderr.startswith("facetwin: error:")
     assert "no such policy file" in missing.stderr and "Traceback" not in missing.stderr
@@ -75,7 +75,7 @@ def test_eval_scores_the_policy_against_the_neutral_face(trained, tmp_path):
 def test_rl_policy_sees_exactly_the_env_observation(trained):
     import gymnasium as gym
 
-    from facetwin.agents.rl_policy import RLPolicy
+    from facetwin.agents.rl.policy import RLPolicy
 
     out = trained[0]
     with SimFace() as twin:
@@ -97,7 +97,7 @@ def test_rl_policy_sees_exactly_the_env_observation(trained):
 def test_rl_policy_refuses_another_face(trained, model):
     from dataclasses import replace
 
-    from facetwin.agents.rl_policy import RLPolicy
+    from facetwin.agents.rl.policy import RLPolicy
 
     other = replace(model.spec, name="other", control_hz=50.0)
     with pytest.raises(ConfigError, match="trained for face"):
@@ -105,7 +105,7 @@ def test_rl_policy_refuses_another_face(trained, model):
 
 
 def test_sb3_adapter_follows_the_vecenv_protocol():
-    from facetwin.agents.rl_vec_env import MimicVecEnv
+    from facetwin.agents.rl.vec_env import MimicVecEnv
 
     env = MimicVecEnv(3, episode_steps=4)
     env.seed(5)
@@ -124,7 +124,7 @@ def test_sb3_adapter_follows_the_vecenv_protocol():
 
 
 def test_sac_checkpoints_its_replay_buffer_and_resumes(tmp_path):
-    from facetwin.agents.rl_train import RLTrainConfig, train
+    from facetwin.agents.rl.train import RLTrainConfig, train
 
     def config(steps, resume=False):
         return RLTrainConfig(algo="sac", steps=steps, out=tmp_path / "sac", env_options={"episode_steps": 10},
@@ -142,7 +142,7 @@ def test_sac_checkpoints_its_replay_buffer_and_resumes(tmp_path):
 
 
 def test_bad_training_settings():
-    from facetwin.agents.rl_train import RLTrainConfig
+    from facetwin.agents.rl.train import RLTrainConfig
 
     with pytest.raises(ConfigError, match="unknown algorithm"):
         RLTrainConfig(algo="dqn", steps=10, out="x")

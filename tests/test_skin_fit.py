@@ -176,7 +176,7 @@ def test_a_face_without_a_fit_keeps_its_elastic_skin(model):
 def test_the_command_refuses_too_few_commands_before_any_physics(tmp_path):
     from typer.testing import CliRunner
 
-    from facetwin.cli import app
+    from facetwin.app.cli import app
 
     result = CliRunner().invoke(app, ["fit-skin", "--face", "mira-tissue", "--commands", "10",
                                       "--out", str(tmp_path / "fit.npz")])

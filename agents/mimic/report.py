@@ -1,0 +1,100 @@
+"""What a mimic run achieved, as numbers: the summary and per-frame rows of `facetwin mimic --json`.
+
+The live error is measured on the backend, servo lag included. To judge the policy itself, the
+same targets are also scored at equilibrium on the face's twin model (each command held until the
+servos settle): the policy's commands, the oracle's (the best this face can reach) and the neutral
+face. Errors are mean landmark distances on the movable regions, in millimetres, face frame.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from facetwin.agents.metrics import landmark_error
+from facetwin.agents.mimic.loop import MimicTrace
+from facetwin.agents.policies.policy import Policy
+from facetwin.agents.selfmodel.evaluation import equilibrium_landmarks
+from facetwin.atomic import atomic_write
+from facetwin.sim.rig import FaceModel
+
+
+def _mean(values) -> float | None:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else None
+
+
+def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
+              agreement: dict | None = None) -> dict:
+    """Summary and per-frame rows. Means are over the frames with a face (all frames if none had one)."""
+    spec = trace.spec
+    n = len(trace)
+    targets = np.stack(trace.targets) if n else np.zeros((0, spec.n_landmarks, 3), np.float32)
+    commands = np.stack(trace.commands) if n else np.zeros((0, spec.n_actuators), np.float32)
+    scored = np.array(trace.face_visible, dtype=bool)
+    if not scored.any():
+        scored = np.ones(n, dtype=bool)
+    static = landmark_error(equilibrium_landmarks(model, commands), targets, spec) if n else np.zeros(0)
+    neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
+                             targets, spec) if n else np.zeros(0)
+    oracle_errors = np.full(n, np.nan)
+    if oracle is not None and n:
+        oracle_commands = oracle.act_batch(targets)
+        oracle_errors = landmark_error(equilibrium_landmarks(model, oracle_commands), targets, spec)
+    live = np.asarray(trace.errors, dtype=np.float64)
+    regions = sorted({r for row in trace.region_errors for r in row})
+    per_region = {r: _mean([row.get(r, math.nan) for row, s in zip(trace.region_errors, scored) if s])
+                  for r in regions}
+    latencies_ms = 1000.0 * np.asarray(trace.latencies_s, dtype=np.float64)
+    policy_static, oracle_mean = _mean(static[scored]), _mean(oracle_errors[scored])
+    summary = {
+        "face": spec.name,
+        "source": trace.source,
+        "policy": trace.policy,
+        "backend": trace.backend,
+        "frames": n,
+        "frames_with_face": int(np.sum(trace.face_visible)),
+        "interrupted": trace.interrupted,
+        "policy_error_mm": _mean(live[scored]),
+        "policy_static_error_mm": policy_static,
+        "oracle_error_mm": oracle_mean,
+        "neutral_error_mm": _mean(neutral[scored]),
+        "policy_to_oracle": policy_static / oracle_mean if policy_static is not None and oracle_mean else None,
+        "per_region_mm": per_region,
+        "fps": n / trace.wall_s if trace.wall_s > 0 else None,
+        "latency_ms_p50": float(np.percentile(latencies_ms, 50)) if n else None,
+        "latency_ms_p95": float(np.percentile(latencies_ms, 95)) if n else None,
+    }
+    if agreement is not None:
+        summary["blendshape_agreement"] = agreement
+    rows = [
+        {
+            "time": trace.times[i],
+            "face": bool(trace.face_visible[i]),
+            "state": trace.states[i],
+            "command": np.round(commands[i], 5).tolist(),
+            "applied": np.round(trace.applied[i], 5).tolist(),
+            "error_mm": _finite(live[i]),
+            "static_error_mm": _finite(static[i]),
+            "oracle_error_mm": _finite(oracle_errors[i]),
+            "neutral_error_mm": _finite(neutral[i]),
+        }
+        for i in range(n)
+    ]
+    return {"summary": summary, "actuators": list(spec.actuator_names), "per_frame": rows}
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), 5) if math.isfinite(value) else None
+
+
+def write_report(report: dict, path: str | Path) -> Path:
+    """The report as JSON, written atomically."""
+    path = Path(path)
+    with atomic_write(path, "w") as handle:
+        json.dump(report, handle, indent=1)
+    return path

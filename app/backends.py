@@ -1,0 +1,48 @@
+"""One name for every face: `open_backend("sim")`, `open_backend("maestro:/dev/ttyACM0")`, ...
+
+The CLI, the environments and the mimic loop open faces through this function, so changing the
+face a policy drives is changing one string. The rooms are imported only when their backend is
+asked for: the twin does not load serial drivers, the hardware does not load OpenGL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facetwin.backend import FaceBackend
+from facetwin.errors import ConfigError
+
+SIM = "sim"
+HARDWARE_KINDS = ("maestro", "pca9685", "dynamixel", "feetech", "feetech-scs")
+
+
+def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: str = "fast", render: bool = False,
+                 **options) -> FaceBackend:
+    """Open the face named by `backend`:
+
+    - "sim": the twin (with `skin` and `render`; `options` go to SimFace);
+    - "emulated:<bus>": hardware in the loop on the twin (`facetwin.app.hil.open_emulated_face`): the
+      hardware code path down to the bytes, a device emulator, the twin as the face's body and,
+      unless `camera=False`, perception on its rendered image;
+    - a hardware string such as "maestro:/dev/ttyACM0" (see `facetwin.hardware.backend_url`):
+      the physical face (`options` go to HardwareFace).
+
+    Raises ConfigError for an unknown name."""
+    if backend == SIM:
+        from facetwin.sim.sim_face import SimFace
+
+        return SimFace(face, skin=skin, render=render, **options)
+    kind = backend.partition(":")[0]
+    if kind == "emulated":
+        from facetwin.app.hil import open_emulated_face
+
+        return open_emulated_face(backend, face, skin=skin, render=render, **options)
+    if kind in HARDWARE_KINDS:
+        from facetwin.face_config import load_face_config
+        from facetwin.faces import resolve_face
+        from facetwin.hardware.backend_url import open_hardware_face
+
+        spec = load_face_config(resolve_face(face)).to_spec()
+        return open_hardware_face(backend, spec, **options)
+    raise ConfigError(f"unknown backend {backend!r}: use sim, maestro:PORT, pca9685:BUS:ADDR, dynamixel:PORT, "
+                      f"feetech:PORT, feetech-scs:PORT or emulated:<bus>")

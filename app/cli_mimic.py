@@ -1,0 +1,79 @@
+"""`facetwin mimic` and `facetwin demo`: a person's face in, the robot face copying it out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from facetwin.errors import FacetwinError
+
+POLICIES = ("inverse", "nn", "oracle", "rl", "neutral", "random")
+
+
+def _print_summary(report: dict) -> None:
+    s = report["summary"]
+
+    def mm(value) -> str:
+        return "n/a" if value is None else f"{value:.2f} mm"
+
+    typer.echo(f"{s['frames']} frames ({s['frames_with_face']} with a face) at {s['fps']:.0f} frames/s, "
+               f"latency p50 {s['latency_ms_p50']:.1f} ms, p95 {s['latency_ms_p95']:.1f} ms")
+    typer.echo(f"landmark error: {s['policy']} {mm(s['policy_error_mm'])} live, "
+               f"{mm(s['policy_static_error_mm'])} settled; oracle {mm(s['oracle_error_mm'])}; "
+               f"neutral face {mm(s['neutral_error_mm'])}")
+    agreement = s.get("blendshape_agreement")
+    if agreement and agreement.get("mean_correlation") is not None:
+        typer.echo(f"blendshape agreement: mean correlation {agreement['mean_correlation']:.2f} over "
+                   f"{agreement['blendshapes_compared']} blendshapes, {agreement['frames_scored']} frames")
+    if s.get("interrupted"):
+        typer.echo("interrupted: the face was brought to rest and its outputs closed", err=True)
+
+
+def mimic(
+    source: str = typer.Option(..., "--source", help="video, image, folder of images, landmarks .npz or webcam:N"),
+    backend: str = typer.Option("sim", "--backend", help="sim, emulated:<bus> or a hardware string "
+                                "(maestro:/dev/ttyACM0, pca9685:1:0x40, dynamixel:PORT, feetech:PORT)"),
+    skin: str = typer.Option("fast", "--skin", help="the twin's skin: fast or bullet"),
+    policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICIES)}"),
+    model: Path | None = typer.Option(None, "--model", help="the policy model file (default: shipped with the face)"),
+    data: Path | None = typer.Option(None, "--data", help="babbling dataset for --policy nn"),
+    video: Path | None = typer.Option(None, "--video", help="write the side-by-side video (.mp4)"),
+    json_path: Path | None = typer.Option(None, "--json", help="write per-frame commands, errors and a summary"),
+    landmarker: str | None = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task: adds "
+                                          "blendshape agreement between person and twin"),
+    neutral: str = typer.Option("auto", "--neutral", help="the person's neutral face: auto or robot"),
+    max_frames: int | None = typer.Option(None, "--max-frames", min=1),
+    oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
+    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+) -> None:
+    """Copy a person's expressions onto the face: perception, retargeting, policy, backend."""
+    from facetwin.app.mimic_job import MimicOptions, run_mimic_job
+
+    if policy not in POLICIES:
+        raise FacetwinError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, skin=skin, policy=policy,
+                                        model=model, data=data, video=video, json=json_path, landmarker=landmarker,
+                                        neutral=neutral, max_frames=max_frames, oracle=oracle))
+    _print_summary(report)
+    for path in (video, json_path):
+        if path is not None:
+            typer.echo(f"wrote {path}")
+    if report["summary"]["interrupted"]:
+        raise typer.Exit(130)
+
+
+def demo(
+    out: Path = typer.Option(Path("out/demo.mp4"), "--out", help="the side-by-side video to write"),
+    source: str | None = typer.Option(None, "--source", help="person to copy (default: the bundled sample clip)"),
+    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+) -> None:
+    """The main job on the bundled sample: the twin copies a person, with the shipped inverse
+    model; writes the side-by-side video and its metrics beside it (.json)."""
+    from facetwin.app.mimic_job import MimicOptions, run_mimic_job
+    from facetwin.faces import sample_clip
+
+    json_path = out.with_suffix(".json")
+    report = run_mimic_job(MimicOptions(source=source or str(sample_clip()), face=face, video=out, json=json_path))
+    _print_summary(report)
+    typer.echo(f"wrote {out} and {json_path}")

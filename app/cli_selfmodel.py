@@ -1,0 +1,110 @@
+"""`facetwin babble`, `facetwin train forward` and `facetwin train inverse`: the self-model's data
+and its training. The rooms are imported inside the functions, so the CLI starts without torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
+
+
+def babble(
+    out: Path = typer.Option(..., "--out", help="dataset folder (created; an interrupted one is resumed)"),
+    samples: int = typer.Option(50_000, "--samples", min=1, help="samples to record"),
+    backend: str = typer.Option("sim", "--backend", help="sim, emulated:<bus> or a hardware string"),
+    face: str | None = FaceOption,
+    seed: int = typer.Option(0, "--seed", help="seed of the command draws (shard i uses (seed, i))"),
+    shard_size: int = typer.Option(1000, "--shard-size", min=1, help="samples per shard file"),
+    images: bool = typer.Option(False, "--images", help="also record an RGB image per sample (large)"),
+    uniform: float = typer.Option(0.4, "--uniform", min=0.0, help="share of uniform commands"),
+    poses: float = typer.Option(0.3, "--poses", min=0.0, help="share of commands around the face's named poses"),
+    symmetric: float = typer.Option(0.3, "--symmetric", min=0.0, help="share of left/right symmetric commands"),
+    max_rate: float = typer.Option(8.0, "--max-rate", help="slew limit between samples, command units per second"),
+) -> None:
+    """Motor babbling: drive the face through random plausible commands, record each at rest
+    (command, actuator positions, landmarks[, image]) into an atomically sharded dataset."""
+    from facetwin.agents.selfmodel.babble import BabbleConfig
+    from facetwin.agents.selfmodel.dataset import record_dataset
+    from facetwin.app.backends import open_backend
+    from facetwin.face_config import load_face_config
+    from facetwin.faces import resolve_face
+
+    config = load_face_config(resolve_face(face))
+    babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
+    with open_backend(backend, face) as face_backend:
+        manifest = record_dataset(face_backend, out, samples, config, babble=babble_config, shard_size=shard_size,
+                                  seed=seed, images=images, backend_name=backend)
+    settled = sum(s["settled"] for s in manifest.shards)
+    typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
+               f"face {manifest.face} (spec {manifest.spec_digest})")
+
+
+
+def _train_config(epochs: int, seed: int, hidden: str, val_fraction: float, patience: int, batch_size: int):
+    from facetwin.agents.selfmodel.train import TrainConfig
+    from facetwin.errors import ConfigError
+
+    try:
+        sizes = tuple(int(h) for h in hidden.split(",") if h.strip())
+    except ValueError:
+        raise ConfigError(f"--hidden {hidden!r} must be comma-separated layer sizes, e.g. 256,256") from None
+    return TrainConfig(hidden=sizes, epochs=epochs, seed=seed, val_fraction=val_fraction, patience=patience,
+                       batch_size=batch_size)
+
+
+DataOption = typer.Option(..., "--data", help="babbling dataset folder (facetwin babble --out)")
+EpochsOption = typer.Option(200, "--epochs", min=1, help="at most this many epochs (early stopping ends sooner)")
+SeedOption = typer.Option(0, "--seed", help="seed of the split, initialisation and batches")
+HiddenOption = typer.Option("256,256", "--hidden", help="hidden layer sizes")
+ValOption = typer.Option(0.1, "--val-fraction", help="share of the data held out for validation")
+PatienceOption = typer.Option(15, "--patience", min=1, help="epochs without improvement before stopping")
+BatchOption = typer.Option(256, "--batch-size", min=1)
+
+
+def train_forward(
+    data: Path = DataOption,
+    out: Path = typer.Option(..., "--out", help="model file to write (.pt); an interrupted run resumes"),
+    face: str | None = FaceOption,
+    epochs: int = EpochsOption,
+    seed: int = SeedOption,
+    hidden: str = HiddenOption,
+    val_fraction: float = ValOption,
+    patience: int = PatienceOption,
+    batch_size: int = BatchOption,
+) -> None:
+    """Train the forward self-model (command -> landmarks) on a babbling dataset."""
+    from facetwin.agents.selfmodel.train import train_forward as run
+    from facetwin.face_config import load_face_config
+    from facetwin.faces import resolve_face
+
+    spec = load_face_config(resolve_face(face)).to_spec()
+    model = run(data, spec, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
+    m = model.metrics
+    typer.echo(f"wrote {out}: validation landmark error {m['val_landmark_mm']:.4f} mm after {m['epochs_run']} epochs")
+
+
+def train_inverse(
+    data: Path = DataOption,
+    forward: Path = typer.Option(..., "--forward", help="the forward model to train through (facetwin train forward)"),
+    out: Path = typer.Option(..., "--out", help="model file to write (.pt); an interrupted run resumes"),
+    face: str | None = FaceOption,
+    epochs: int = EpochsOption,
+    seed: int = SeedOption,
+    hidden: str = HiddenOption,
+    val_fraction: float = ValOption,
+    patience: int = PatienceOption,
+    batch_size: int = BatchOption,
+) -> None:
+    """Train the inverse self-model (target landmarks -> command) on a babbling dataset, through
+    the forward model for targets off the face's manifold."""
+    from facetwin.agents.selfmodel.train import train_inverse as run
+    from facetwin.face_config import load_face_config
+    from facetwin.faces import resolve_face
+
+    spec = load_face_config(resolve_face(face)).to_spec()
+    model = run(data, spec, forward, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
+    m = model.metrics
+    typer.echo(f"wrote {out}: validation command L1 {m['val_command_l1']:.4f}, off-manifold landmark error "
+               f"{m['val_off_manifold_mm']:.3f} mm (through the forward model) after {m['epochs_run']} epochs")

@@ -1,0 +1,113 @@
+"""`facetwin mimic` as one call: open the face, the person and the policy, run the loop, write the
+video and the report. `facetwin demo` is this job on the bundled sample clip."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from facetwin.agents.mimic.agreement import BlendshapeAgreement
+from facetwin.agents.mimic.human_targets import HumanTargets
+from facetwin.agents.mimic.loop import run_mimic
+from facetwin.agents.mimic.report import summarise, write_report
+from facetwin.agents.mimic.video import PANEL_HEIGHT, MimicVideo
+from facetwin.agents.policies.registry import make_policy
+from facetwin.app.backends import SIM, open_backend
+from facetwin.errors import ConfigError
+from facetwin.observation import FaceObservation
+from facetwin.perception.detector import landmarker_path
+from facetwin.perception.reachable import reachable_bounds
+from facetwin.sim.rig import load_face
+from facetwin.sim.sim_face import SimFace
+
+
+@dataclass
+class MimicOptions:
+    source: str
+    face: str | None = None
+    backend: str = SIM
+    skin: str = "fast"
+    policy: str = "inverse"
+    model: Path | None = None
+    data: Path | None = None
+    video: Path | None = None
+    json: Path | None = None
+    landmarker: str | None = None
+    neutral: str = "auto"
+    max_frames: int | None = None
+    oracle: bool = True
+    progress: bool = True
+
+
+class _TwinImages:
+    """The twin's picture for an observation, rendered at most once per frame however many
+    consumers (video, blendshape scoring) ask."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self._key: float | None = None
+        self._image = None
+
+    def __call__(self, observation: FaceObservation):
+        if observation.image is not None:
+            return observation.image
+        if self._key != observation.time:
+            render = getattr(self._backend, "render", None)
+            if render is None:
+                raise ConfigError(f"backend {type(self._backend).__name__} gives no image of the face; "
+                                  "a video or blendshape scoring needs one (give it a camera)")
+            self._image, self._key = render(), observation.time
+        return self._image
+
+
+def run_mimic_job(options: MimicOptions) -> dict:
+    """Run the whole job and return the report (also written to `options.json` when set)."""
+    model = load_face(options.face)
+    landmarker = landmarker_path(options.landmarker)
+    if options.video is not None and options.video.suffix.lower() != ".mp4":
+        raise ConfigError(f"{options.video}: the mimic video must be an .mp4 file")
+    backend_options = {"width": PANEL_HEIGHT, "height": PANEL_HEIGHT} if options.backend == SIM else {}
+    policy = make_policy(options.policy, model, model=options.model, data=options.data)
+    with SimFace(model) as twin:
+        bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
+    with contextlib.ExitStack() as stack:
+        backend = stack.enter_context(open_backend(options.backend, options.face,
+                                                   skin=options.skin, **backend_options))
+        if backend.spec.digest != model.spec.digest:
+            raise ConfigError(f"backend {options.backend!r} is face {backend.spec.name!r}, not {model.spec.name!r}")
+        stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
+                                                  neutral=options.neutral))
+        images = _TwinImages(backend)
+        callbacks = []
+        video = None
+        if options.video is not None:
+            total = min(len(stream), options.max_frames or len(stream)) or None
+            video = MimicVideo(options.video, stream.source.fps or 30.0, total, images)
+            callbacks.append(video)
+        agreement = None
+        if landmarker is not None:
+            agreement = BlendshapeAgreement(landmarker, images)
+            stack.callback(agreement.close)
+            callbacks.append(agreement)
+
+        def on_frame(item, observation, trace) -> None:
+            for callback in callbacks:
+                callback(item, observation, trace)
+
+        ok = False
+        try:
+            trace = run_mimic(stream, backend, policy, backend_name=options.backend, on_frame=on_frame,
+                              max_frames=options.max_frames, progress=options.progress)
+            ok = True
+        finally:
+            if video is not None:
+                video.close(ok=ok)
+    oracle = make_policy("oracle", model) if options.oracle else None
+    report = summarise(trace, model, oracle, agreement.summary() if agreement else None)
+    report["summary"]["source"] = str(options.source)
+    if options.video is not None:
+        report["summary"]["video"] = str(options.video)
+    if options.json is not None:
+        write_report(report, options.json)
+    return report
