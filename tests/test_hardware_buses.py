@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from facetwin.errors import BackendError
-from facetwin.hardware.pca9685 import bus as reg
 from facetwin.hardware.dynamixel.bus import DynamixelBus
 from facetwin.hardware.dynamixel.emulator import DynamixelEmulator
 from facetwin.hardware.feetech.bus import FeetechBus
 from facetwin.hardware.feetech.emulator import FeetechEmulator
 from facetwin.hardware.maestro.bus import MaestroBus
 from facetwin.hardware.maestro.emulator import MaestroEmulator
+from facetwin.hardware.pca9685 import bus as reg
 from facetwin.hardware.pca9685.bus import PCA9685Bus
 from facetwin.hardware.pca9685.emulator import PCA9685Emulator
 from tests.guards import time_limit

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from facetwin.errors import BackendError
-from facetwin.hardware.dynamixel import protocol as dx
 from facetwin.hardware.bus import ServoBus
+from facetwin.hardware.dynamixel import protocol as dx
 from facetwin.hardware.serial_bus.status_exchange import Status, exchange
 from facetwin.hardware.serial_bus.transport import SerialTransport
 

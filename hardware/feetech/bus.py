@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from facetwin.hardware.feetech import protocol as ft
 from facetwin.hardware.bus import ServoBus
+from facetwin.hardware.feetech import protocol as ft
 from facetwin.hardware.serial_bus.status_exchange import Status, exchange
 from facetwin.hardware.serial_bus.transport import SerialTransport
 
