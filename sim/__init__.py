@@ -1,4 +1,5 @@
-"""The twin: face models, servo dynamics, skins, the headless camera and the SimFace backend."""
+"""The twin: face models, servo dynamics, skins, the batched dynamics core, the headless camera and
+the SimFace backend (a batch of one of that core)."""
 
 from facetwin.sim.rig import FaceModel, load_face
 from facetwin.sim.sim_face import SimFace

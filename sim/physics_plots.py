@@ -59,7 +59,7 @@ def step_response(model: FaceModel, actuator: str, seconds: float = 1.5, delay: 
                 obs = twin.step(applied)
                 times.append(obs.time)
                 command.append(model.spec.command_to_position(applied)[index])
-                linkage.append(twin.servos.load[0, index])
+                linkage.append(twin.dynamics.load[0, index])
                 displacement.append(np.linalg.norm(obs.landmarks[landmark] - model.neutral_landmarks[landmark]))
         out["time"], out["command"], out[f"linkage_{skin}"] = np.array(times), np.array(command), np.array(linkage)
         out[skin] = np.array(displacement)

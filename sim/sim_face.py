@@ -14,7 +14,7 @@ from facetwin.sim.bullet_skin import MODEL_VERSION as BULLET_SKIN_VERSION
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.kinematics import eye_rotation, head_pose
 from facetwin.sim.rig import FaceModel, load_face
-from facetwin.sim.servo import ServoBank, ServoParams
+from facetwin.sim.twin_batch import TwinBatch
 from facetwin.spec import FaceSpec
 
 SKINS = ("fast", "bullet")
@@ -24,6 +24,7 @@ SKINS = ("fast", "bullet")
 class SimFace(FaceBackend):
     """The simulated face: a command goes through the servo model, the servos pull the skin,
     and the observation comes one control period later, with an image when `render` is set.
+    Its dynamics are a batch of one of the twin's batched core, `dynamics` (a `TwinBatch`).
 
     `actuator_positions` are the servo horns' positions in command units, like a hardware
     read-back after calibration; landmarks follow the linkages (after backlash).
@@ -43,19 +44,17 @@ class SimFace(FaceBackend):
             from facetwin.sim.bullet_skin import BulletSkin
 
             self.skin = BulletSkin(self.model)
+            self.dynamics = TwinBatch(self.model, substeps=substeps)
         else:
-            self.skin = FastSkin(self.model)
-        spec = self.model.spec
-        self._neutral_positions = spec.command_to_position(spec.neutral_command)
-        self.servos = ServoBank(ServoParams.from_config(self.model.config), self._neutral_positions,
-                                spec.control_period, substeps=substeps)
+            self.dynamics = TwinBatch(self.model, skin=FastSkin(self.model), substeps=substeps)
+            self.skin = self.dynamics.skin
         self._follow_positions = follow_positions
         self._render = render
         self._size = (width, height)
         self._camera = None
         self._closed = False
         self._time = 0.0
-        self._command = spec.neutral_command.copy()
+        self._command = self.model.spec.neutral_command.copy()
 
     @property
     def spec(self) -> FaceSpec:
@@ -79,7 +78,7 @@ class SimFace(FaceBackend):
 
     def reset(self, seed: int | None = None) -> FaceObservation:
         self._check_open()
-        self.servos.reset()
+        self.dynamics.restart()
         if self._physics:
             self.skin.reset()
         self._time = 0.0
@@ -89,28 +88,27 @@ class SimFace(FaceBackend):
     def step(self, command) -> FaceObservation:
         self._check_open()
         self._command = validate_command(self.spec, command)
-        targets = self.spec.command_to_position(self._command)[None]
-        start = self.servos.load[0].copy()
+        start = self.dynamics.load[0].copy() if self._physics else None
         if self._follow_positions:
-            self.servos.reset(targets)
+            self.dynamics.hold(self._command[None])
         else:
-            self.servos.step(targets)
+            self.dynamics.step(self._command[None])
         if self._physics:
-            self.skin.advance(start, self.servos.load[0])
+            self.skin.advance(start, self.dynamics.load[0])
         self._time += self.spec.control_period
         return self._observe()
 
     def render(self) -> np.ndarray:
         """RGB image of the face as it is now."""
         self._check_open()
-        load = self.servos.load[0]
+        load = self.dynamics.load[0]
         return self.camera.render(self.skin.vertices(load), eye_rotation(self.model, load), head_pose(self.model, load))
 
     def _observe(self) -> FaceObservation:
-        load = self.servos.load[0]
+        load = self.dynamics.load[0]
         return FaceObservation(
             time=self._time,
-            actuator_positions=self.spec.position_to_command(self.servos.horn[0]),
+            actuator_positions=self.dynamics.actuator_commands(0),
             landmarks=self.skin.landmarks(load),
             command=self._command.copy(),
             image=self.render() if self._render else None,

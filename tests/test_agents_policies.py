@@ -10,8 +10,9 @@ import pytest
 from facetwin.agents.metrics import command_l1, face_actuators, landmark_error
 from facetwin.agents.policies.policy import Policy
 from facetwin.agents.policies.registry import POLICY_NAMES, default_model_path, make_policy
-from facetwin.agents.selfmodel.evaluation import babble_heldout, equilibrium_landmarks, media_targets
+from facetwin.agents.selfmodel.evaluation import babble_heldout, media_targets
 from facetwin.errors import CommandError, ConfigError
+from facetwin.sim.twin_batch import equilibrium_landmarks
 from tests.guards import time_limit
 
 FACES = Path(__file__).resolve().parents[2] / "shared/data/faces"

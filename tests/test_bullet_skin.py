@@ -47,7 +47,7 @@ def test_anchors_follow_the_servos_and_the_skin_follows_them(twin, model):
         for _ in range(30):
             obs = twin.step(_command(spec, lip_corner_puller_L=1.0, jaw_open=0.5))
     skin = twin.skin
-    load = twin.servos.load[0]
+    load = twin.dynamics.load[0]
     assert np.abs(skin.positions_mm[skin._slot[skin.driven]] - skin.anchor_targets(load)).max() < 1e-2
     glued = skin.positions_mm[skin._slot[skin.glued]]
     assert np.abs(glued - model.neutral_landmarks[skin.glued]).max() < 1e-3
@@ -84,7 +84,7 @@ def test_render_vertices_cover_the_refined_mesh(twin, model):
     with time_limit(30):
         twin.reset()
         obs = twin.step(_command(model.spec, brow_inner_raiser_L=1.0))
-    vertices = twin.skin.vertices(twin.servos.load[0])
+    vertices = twin.skin.vertices(twin.dynamics.load[0])
     assert vertices.shape == (model.mesh.n_vertices, 3) and np.isfinite(vertices).all()
     assert np.allclose(vertices[:N_LANDMARKS], obs.landmarks, atol=1e-4)
     a, b = model.mesh.parents[0]

@@ -17,9 +17,9 @@ import numpy as np
 from facetwin.agents.metrics import landmark_error
 from facetwin.agents.mimic.human_targets import with_head_pose
 from facetwin.agents.policies.policy import Policy
-from facetwin.agents.selfmodel.evaluation import equilibrium_landmarks
 from facetwin.backend import FaceBackend
 from facetwin.sim.rig import FaceModel
+from facetwin.sim.twin_batch import equilibrium_landmarks
 from facetwin.target_sequence import TargetSequence
 
 

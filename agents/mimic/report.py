@@ -17,9 +17,9 @@ import numpy as np
 from facetwin.agents.metrics import landmark_error
 from facetwin.agents.mimic.loop import MimicTrace
 from facetwin.agents.policies.policy import Policy
-from facetwin.agents.selfmodel.evaluation import equilibrium_landmarks
 from facetwin.atomic import atomic_write
 from facetwin.sim.rig import FaceModel
+from facetwin.sim.twin_batch import equilibrium_landmarks
 
 
 def _mean(values) -> float | None:

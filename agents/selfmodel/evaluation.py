@@ -2,8 +2,9 @@
 metric) and landmark error on real people, for every baseline, the inverse model and the oracle,
 plus the learning curves as a picture.
 
-Commands are scored at equilibrium: each is held on the twin, servo model included, until the
-servos settle (backlash and deadband count), and the landmarks then are compared with the target.
+Commands are scored at equilibrium (`facetwin.sim.twin_batch.equilibrium_landmarks`): each is held
+on the twin, servo model included, until the servos settle (backlash and deadband count), and the
+landmarks then are compared with the target.
 """
 
 from __future__ import annotations
@@ -17,27 +18,13 @@ from facetwin.agents.metrics import command_l1, landmark_error
 from facetwin.agents.policies.policy import Policy
 from facetwin.agents.selfmodel.babble import BabbleConfig, Babbler, BabbleRecord
 from facetwin.agents.selfmodel.models import SelfModel
-from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel
-from facetwin.sim.servo import ServoBank, ServoParams
 from facetwin.sim.sim_face import SimFace
+from facetwin.sim.twin_batch import equilibrium_landmarks
 from facetwin.target_sequence import TargetSequence
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
-
-
-def equilibrium_landmarks(model: FaceModel, commands: np.ndarray, seconds: float = 1.5) -> np.ndarray:
-    """Landmarks (B, 478, 3) of each command (B, A) held from neutral for `seconds` on the twin's
-    servo model (batched), i.e. after the servos settle."""
-    spec = model.spec
-    commands = np.atleast_2d(np.asarray(commands, dtype=np.float64))
-    servos = ServoBank(ServoParams.from_config(model.config), spec.command_to_position(spec.neutral_command),
-                       spec.control_period, batch=len(commands))
-    targets = spec.command_to_position(commands)
-    for _ in range(max(1, int(round(seconds * spec.control_hz)))):
-        load = servos.step(targets)
-    return FastSkin(model).landmarks(load)
 
 
 def babble_heldout(model: FaceModel, samples: int = 2000, seed: int = 12345,
