@@ -16,9 +16,9 @@ from facetwin.envs.episodes import EpisodePlan
 from facetwin.envs.landmark_space import product
 from facetwin.envs.mimic_batch import observation_bounds
 from facetwin.envs.task import MimicTask
-from facetwin.envs.twin_batch import TwinBatch
 from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
+from facetwin.sim.twin_batch import TwinBatch
 
 
 class BackendMimic:
@@ -33,7 +33,8 @@ class BackendMimic:
                               "has its own dynamics (landmark_noise_mm and the camera ranges still apply)")
         self.backend, self.task = backend, task
         self.space = task.space
-        self.reference = TwinBatch(task.model, task.skin, task.space, 1)
+        self.reference = TwinBatch(task.model)
+        self._reference_state = task.space.state(self.reference.load)  # its state in the landmark space
         a, k = spec.n_actuators, task.space.n_code
         self.n_actuators, self.n_code = a, k
         self.obs_size = 2 * k + 2 * a
@@ -49,6 +50,7 @@ class BackendMimic:
         self.plan, self.t = plan, 0
         self.reference.restart(np.array([0]))
         self.reference.advance(np.array([0]), plan.commands[plan.segment[:1]])
+        self._reference_state = self.space.state(self.reference.load)
         self._take(self.backend.reset(seed=seed))
         self.prev_action = self.neutral.copy()
         return self._obs(), self._info(*self._errors(self._target_flat()))
@@ -59,6 +61,7 @@ class BackendMimic:
         applied = self.observation.command
         plan, steps = self.plan, len(self.plan.segment) - 1
         self.reference.step(plan.commands[plan.segment[min(self.t + 1, steps)]][None])
+        self._reference_state = self.space.state(self.reference.load)
         error, regions = self._errors(target)
         rate = float(np.mean((applied - self.prev_action) ** 2))
         reward = -error / self.space.inter_ocular_mm - self.task.config.action_rate_cost * rate
@@ -75,7 +78,7 @@ class BackendMimic:
     def _target_flat(self) -> np.ndarray:
         if self.plan.human:
             return self.task.planner.human.displacement[self.plan.frames[self.t]] + self.space.neutral
-        return product(self.reference.state, self.space.landmark_map)[0]
+        return product(self._reference_state, self.space.landmark_map)[0]
 
     def target_landmarks(self) -> np.ndarray:
         return self.space.unflatten(self._target_flat(), self.task.model.neutral_landmarks)
@@ -93,7 +96,7 @@ class BackendMimic:
         if self.plan.human:
             obs[:k] = self.task.planner.human.codes[self.plan.frames[self.t]]
         else:
-            obs[:k] = product(self.reference.state, self.space.code_map)[0]
+            obs[:k] = product(self._reference_state, self.space.code_map)[0]
         obs[k : 2 * k] = self.space.encode(self._flat)
         if self.plan.noise is not None:
             obs[k : 2 * k] += self.plan.noise[self.t]

@@ -1,9 +1,12 @@
 """N mimic episodes on the twin, stepped as one batch: the task behind every mimic env on the twin.
 
-Rows [0, N) of the `TwinBatch` are the faces the policy drives, rows [N, 2N) the reference faces
-that replay the reachable targets' commands one step ahead, so that before each step the
-reference face shows the target the step should reach. The single env is N = 1; the batched env
-is the same code for N faces, which is why it steps exactly like N single envs.
+Rows [0, N) of the twin's batched dynamics (`facetwin.sim.twin_batch.TwinBatch`) are the faces
+the policy drives, rows [N, 2N) the reference faces that replay the reachable targets' commands one
+step ahead, so that before each step the reference face shows the target the step should reach.
+Each face's state in the `LandmarkSpace` (`[skin features * gains, eye terms, 1]`, the skin gains
+being the episode's randomisation) is kept current after every change; landmarks, codes and
+errors are products of it. The single env is N = 1; the batched env is the same code for N faces,
+which is why it steps exactly like N single envs.
 
 Observation (float32, `2 K + 2 A` values, K = `LandmarkSpace.n_code`, A = actuators):
   [0, K)          the target expression's code
@@ -23,10 +26,9 @@ import numpy as np
 from facetwin.envs.episodes import CameraView, EpisodePlan, EpisodePlanner
 from facetwin.envs.landmark_space import LandmarkSpace, product
 from facetwin.envs.targets import HumanBank
-from facetwin.envs.twin_batch import TwinBatch
-from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel
 from facetwin.sim.servo import ServoParams
+from facetwin.sim.twin_batch import TwinBatch
 
 CODE_LIMIT = 20.0
 
@@ -40,13 +42,15 @@ def observation_bounds(n_code: int, n_actuators: int) -> tuple[np.ndarray, np.nd
 class MimicBatch:
     """The state of N episodes; `start` begins episodes on chosen rows, `step` advances all rows."""
 
-    def __init__(self, model: FaceModel, skin: FastSkin, space: LandmarkSpace, planner: EpisodePlanner, n: int):
+    def __init__(self, model: FaceModel, space: LandmarkSpace, planner: EpisodePlanner, n: int):
         config = planner.config
         spec = model.spec
         self.model, self.space, self.planner, self.n = model, space, planner, n
         self.human_bank: HumanBank | None = planner.human
         latency = planner.nominal.latency.max() + config.randomization.servo_latency_ms / 1000.0
-        self.twin = TwinBatch(model, skin, space, 2 * n, max_latency=latency)
+        self.twin = TwinBatch(model, 2 * n, max_latency=latency)
+        self.gains = np.ones((2 * n, space.n_skin), dtype=np.float32)
+        self.state = space.state(self.twin.load, self.gains)
         a, k = spec.n_actuators, space.n_code
         self.n_actuators, self.n_code = a, k
         self.obs_size = 2 * k + 2 * a
@@ -96,8 +100,10 @@ class MimicBatch:
         gains = None if plans[0].gains is None else np.tile(np.stack([p.gains for p in plans]), (2, 1))
         both = np.concatenate([rows, rows + self.n])
         self._any_human = bool(self.human.any())
-        self.twin.restart(both, servo, gains)
+        self.twin.restart(both, servo)
         self.twin.advance(rows + self.n, self.commands[rows, self.segment[rows, 0]])
+        self.gains[both] = 1.0 if gains is None else gains
+        self.state[both] = self.space.state(self.twin.load[both], self.gains[both])
         self.t[rows] = 0
         self.prev_action[rows] = self.neutral
         self._observe(rows)
@@ -109,11 +115,12 @@ class MimicBatch:
         """Apply validated actions (N, A) float32 to every row: (reward (N,), truncated (N,), error
         summary (N, R + 1))."""
         n, rows, t = self.n, self._rows, self.t
-        self._target_state[:] = self.twin.state[n:]
+        self._target_state[:] = self.state[n:]
         self._batch_commands[:n] = actions
         upcoming = np.minimum(t + 1, self.episode_steps)
         self._batch_commands[n:] = self.commands[rows, self.segment[rows, upcoming]]
         self.twin.step(self._batch_commands)
+        self.space.state(self.twin.load, self.gains, out=self.state)
         summary = self._errors(rows, self._target_state, self.frames[rows, t] if self._any_human else None)
         change = actions - self.prev_action
         np.square(change, out=change)
@@ -130,13 +137,13 @@ class MimicBatch:
         targets when `target_state` is None): (len(rows), R + 1), the mean error of each region of
         `LandmarkSpace.regions` and, last, of every movable landmark."""
         if target_state is None:
-            target_state = self.twin.state[rows + self.n]
+            target_state = self.state[rows + self.n]
             frames = self.frames[rows, self.t[rows]]
         human = self.human[rows] if self._any_human else None
         if human is not None:
             target_state = target_state.copy()
             target_state[human] = self._neutral_state
-        state = self.twin.state[: self.n] if len(rows) == self.n else self.twin.state[rows]
+        state = self.state[: self.n] if len(rows) == self.n else self.state[rows]
         difference = product(state - target_state, self.space.landmark_map)
         if human is not None:
             difference[human] -= self.human_bank.displacement[frames[human]]
@@ -148,11 +155,11 @@ class MimicBatch:
         full = len(rows) == n
         t = np.minimum(self.t[rows], self.episode_steps)  # a row past its end waits for its restart
         if full:
-            codes = self.twin.state @ self.space.code_map
+            codes = self.state @ self.space.code_map
             face, target = codes[:n], codes[n:]
         else:
-            face = self.twin.state[rows] @ self.space.code_map
-            target = self.twin.state[rows + n] @ self.space.code_map
+            face = self.state[rows] @ self.space.code_map
+            target = self.state[rows + n] @ self.space.code_map
         if self._any_human:
             human = self.human[rows]
             target[human] = self.human_bank.codes[self.frames[rows[human], t[human]]]
@@ -200,9 +207,9 @@ class MimicBatch:
             step = min(int(self.t[row]), self.episode_steps)
             flat = self.human_bank.displacement[self.frames[row, step]] + self.space.neutral
         else:
-            flat = product(self.twin.state[row + self.n][None], self.space.landmark_map)[0]
+            flat = product(self.state[row + self.n][None], self.space.landmark_map)[0]
         return self.space.unflatten(flat, self.model.neutral_landmarks)
 
     def face_landmarks(self, row: int) -> np.ndarray:
-        flat = product(self.twin.state[row][None], self.space.landmark_map)[0]
+        flat = product(self.state[row][None], self.space.landmark_map)[0]
         return self.space.unflatten(flat, self.model.neutral_landmarks)

@@ -8,8 +8,9 @@
 Action: float32 Box [-1, 1], one command per actuator of the face's spec. The observation
 vector and the reward are described in `facetwin.envs.mimic_batch`; `info` carries the mean
 and per-region landmark errors in millimetres. Episodes last `episode_steps` steps and end by
-truncation (the task never terminates). On the twin (the default backend) the env runs the
-batched dynamics core with a batch of one; any other backend is driven through the FaceBackend
+truncation (the task never terminates). On the twin (the default backend) the env steps the
+twin's batched dynamics (`facetwin.sim.twin_batch.TwinBatch`, of which SimFace is a batch of one)
+directly, as `MimicBatch` with one episode; any other backend is driven through the FaceBackend
 contract.
 """
 
@@ -75,7 +76,7 @@ class FaceMimicEnv(gym.Env):
         model = self.task.model
         self.spec_face = model.spec
         if is_fast_twin(backend, backend_options):
-            self._twin = MimicBatch(model, self.task.skin, self.task.space, self.task.planner, 1)
+            self._twin = MimicBatch(model, self.task.space, self.task.planner, 1)
             self._driver = None
             bounds = self._twin.obs_low, self._twin.obs_high
         else:
@@ -167,8 +168,7 @@ class FaceMimicEnv(gym.Env):
     def _face_image(self, renderer: FaceRenderer, plain: bool = False) -> np.ndarray:
         if self._twin is not None:
             view = CameraView() if plain else self._twin.views[0]
-            twin = self._twin.twin
-            return renderer.twin(twin.servos.load[0], twin.gains[0], view)
+            return renderer.twin(self._twin.twin.load[0], self._twin.gains[0], view)
         view = CameraView() if plain else self._driver.plan.view
         image = self._driver.observation.image
         if image is not None:
@@ -177,8 +177,7 @@ class FaceMimicEnv(gym.Env):
 
     def _target_image(self) -> np.ndarray:
         if self._twin is not None and not self._twin.human[0]:
-            twin = self._twin.twin
-            return self._viewer.twin(twin.servos.load[1], twin.gains[1], CameraView())
+            return self._viewer.twin(self._twin.twin.load[1], self._twin.gains[1], CameraView())
         source = self._twin if self._twin is not None else self._driver
         landmarks = source.target_landmarks(0) if self._twin is not None else source.target_landmarks()
         return self._viewer.landmarks(landmarks, CameraView())

@@ -54,7 +54,7 @@ class FaceMimicVectorEnv(VectorEnv):
         self.task = MimicTask.build(self.config)
         spec = self.task.model.spec
         self.spec_face = spec
-        self._batch = MimicBatch(self.task.model, self.task.skin, self.task.space, self.task.planner, num_envs)
+        self._batch = MimicBatch(self.task.model, self.task.space, self.task.planner, num_envs)
         self.metadata = {"render_modes": ["rgb_array"], "render_fps": spec.control_hz,
                          "autoreset_mode": self.autoreset_mode}
         self.single_action_space = spaces.Box(-1.0, 1.0, (spec.n_actuators,), dtype=np.float32)
@@ -129,15 +129,15 @@ class FaceMimicVectorEnv(VectorEnv):
         if self.render_mode is None:
             return None
         self._check_open()
-        twin = self._batch.twin
+        load, gains = self._batch.twin.load, self._batch.gains
         frames = []
         for row in range(self.num_envs):
-            face = self._viewer.twin(twin.servos.load[row], twin.gains[row], CameraView())
+            face = self._viewer.twin(load[row], gains[row], CameraView())
             if self._batch.human[row]:
                 target = self._viewer.landmarks(self._batch.target_landmarks(row), CameraView())
             else:
                 reference = row + self.num_envs
-                target = self._viewer.twin(twin.servos.load[reference], twin.gains[reference], CameraView())
+                target = self._viewer.twin(load[reference], gains[reference], CameraView())
             frames.append(np.concatenate([face, target], axis=1))
         return tuple(frames)
 
@@ -174,10 +174,10 @@ class FaceMimicVectorEnv(VectorEnv):
         state = self._batch.obs.copy()
         if not self.pixels:
             return state
-        twin, size = self._batch.twin, self.config.image_size
+        load, gains, size = self._batch.twin.load, self._batch.gains, self.config.image_size
         pixels = np.empty((self.num_envs, 3, size, size), dtype=np.uint8)
         for row in range(self.num_envs):
-            image = self._eye.twin(twin.servos.load[row], twin.gains[row], self._batch.views[row])
+            image = self._eye.twin(load[row], gains[row], self._batch.views[row])
             pixels[row] = image.transpose(2, 0, 1)
         return {"state": state, "pixels": pixels}
 

@@ -223,8 +223,9 @@ def test_randomisation_is_drawn_per_episode_from_the_seed():
 
     def drawn(seed):
         env.reset(seed=seed)
-        twin = env._twin.twin
-        return twin.gains[0].copy(), twin.servos.params.tau[0].copy(), twin.servos.params.latency[0].copy()
+        batch = env._twin
+        servos = batch.twin.servos.params
+        return batch.gains[0].copy(), servos.tau[0].copy(), servos.latency[0].copy()
 
     g1, t1, l1 = drawn(1)
     g2, t2, l2 = drawn(2)

@@ -1,5 +1,4 @@
-"""The envs' dynamics core: per-face servo parameters and restarts, the landmark map and code,
-target resampling, episode plans."""
+"""What the envs build on the twin: the landmark map and code, target resampling, episode plans."""
 
 from __future__ import annotations
 
@@ -10,64 +9,13 @@ from facetwin.envs.config import mimic_config
 from facetwin.envs.episodes import EpisodePlanner
 from facetwin.envs.landmark_space import LandmarkSpace, eye_rotation_from_irises, product
 from facetwin.envs.targets import reachable_schedule, resample
-from facetwin.envs.twin_batch import TwinBatch
 from facetwin.sim.kinematics import eye_rotation
-from facetwin.sim.servo import ServoBank, ServoParams
 from facetwin.target_sequence import TargetSequence
 
 
 @pytest.fixture(scope="module")
 def space(model, skin):
     return LandmarkSpace(model, skin)
-
-
-def _params(rng, batch, actuators=3):
-    shape = (batch, actuators)
-    return ServoParams(latency=rng.uniform(0, 0.05, shape), tau=rng.uniform(0.01, 0.1, shape),
-                       max_speed=rng.uniform(20, 300, shape), deadband=rng.uniform(0, 0.2, shape),
-                       backlash=rng.uniform(0, 0.4, shape))
-
-
-def _row(params: ServoParams, row: int) -> ServoParams:
-    return ServoParams(*(getattr(params, f)[row] for f in ("latency", "tau", "max_speed", "deadband", "backlash")))
-
-
-def test_per_row_parameters_match_banks_of_one():
-    rng = np.random.default_rng(0)
-    params = _params(rng, 4)
-    bank = ServoBank(_params(rng, 4), np.zeros(3), 1 / 30, batch=4, max_latency=0.06)
-    bank.set_params(params)
-    singles = [ServoBank(_row(params, r), np.zeros(3), 1 / 30, max_latency=0.06) for r in range(4)]
-    for _ in range(40):
-        targets = rng.uniform(-5, 5, (4, 3))
-        out = bank.step(targets).copy()
-        for r, single in enumerate(singles):
-            assert np.array_equal(out[r], single.step(targets[r : r + 1])[0])
-
-
-def test_partial_reset_and_copy_state():
-    rng = np.random.default_rng(1)
-    params = _params(rng, 3)
-    bank = ServoBank(params, np.zeros(3), 1 / 30, batch=3)
-    for _ in range(10):
-        bank.step(rng.uniform(-5, 5, (3, 3)))
-    before = bank.load.copy()
-    bank.reset(rows=np.array([1]))
-    assert np.all(bank.load[1] == 0.0) and np.array_equal(bank.load[[0, 2]], before[[0, 2]])
-    # a row that takes over another bank's state continues exactly like it
-    other = ServoBank(_row(params, 1), np.zeros(3), 1 / 30)
-    for _ in range(5):
-        other.step(rng.uniform(-5, 5, (1, 3)))
-    bank.copy_state(other, np.array([1]))
-    for _ in range(10):
-        targets = rng.uniform(-5, 5, (3, 3))
-        assert np.array_equal(bank.step(targets)[1], other.step(targets[1:2])[0])
-
-
-def test_a_latency_beyond_the_history_is_refused():
-    bank = ServoBank(_params(np.random.default_rng(2), 1), np.zeros(3), 1 / 30)
-    with pytest.raises(ValueError, match="max_latency"):
-        bank.set_params(ServoParams(np.full(3, 0.5), np.full(3, 0.04), np.full(3, 100.0), np.zeros(3), np.zeros(3)))
 
 
 def test_landmark_map_reproduces_the_fast_skin(model, skin, space):
@@ -99,23 +47,6 @@ def test_eye_rotation_from_irises(model, skin):
     positions = model.spec.command_to_position(np.where(np.arange(26) == 10, 0.6, 0.0))
     landmarks = skin.landmarks(positions)
     assert np.allclose(eye_rotation_from_irises(model, landmarks), eye_rotation(model, positions), atol=1e-5)
-
-
-def test_twin_batch_steps_like_the_servo_bank_and_skin(model, skin, space):
-    twin = TwinBatch(model, skin, space, 2)
-    commands = np.random.default_rng(5).uniform(-1, 1, (2, 26)).astype(np.float32)
-    bank = ServoBank(ServoParams.from_config(model.config), model.spec.command_to_position(model.spec.neutral_command),
-                     model.spec.control_period, batch=2)
-    for _ in range(5):
-        twin.step(commands)
-        bank.step(model.spec.command_to_position(commands))
-    assert np.array_equal(twin.servos.load, bank.load)
-    assert np.allclose(twin.actuator_commands(), model.spec.position_to_command(bank.horn))
-    twin.restart(np.array([1]))
-    twin.advance(np.array([1]), commands[1:])
-    fresh = ServoBank(ServoParams.from_config(model.config), model.spec.command_to_position(model.spec.neutral_command),
-                      model.spec.control_period)
-    assert np.array_equal(twin.servos.load[1], fresh.step(model.spec.command_to_position(commands[1:]))[0])
 
 
 def test_resampling_to_the_control_rate(model):

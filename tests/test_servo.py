@@ -1,8 +1,10 @@
-"""Servo dynamics: latency, lag, speed limit, deadband and backlash each do what they say."""
+"""Servo dynamics: latency, lag, speed limit, deadband and backlash each do what they say; per-face
+parameters, partial resets and state hand-over in a batch."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facetwin.sim.servo import ServoBank, ServoParams
 
@@ -63,3 +65,52 @@ def test_batch_rows_are_independent_and_match_single():
         for t in range(20):
             ref = single.step(targets[row : row + 1, t])
         assert np.allclose(out[row], ref[0])
+
+
+def _params(rng, batch, actuators=3):
+    shape = (batch, actuators)
+    return ServoParams(latency=rng.uniform(0, 0.05, shape), tau=rng.uniform(0.01, 0.1, shape),
+                       max_speed=rng.uniform(20, 300, shape), deadband=rng.uniform(0, 0.2, shape),
+                       backlash=rng.uniform(0, 0.4, shape))
+
+
+def _row(params: ServoParams, row: int) -> ServoParams:
+    return ServoParams(*(getattr(params, f)[row] for f in ("latency", "tau", "max_speed", "deadband", "backlash")))
+
+
+def test_per_row_parameters_match_banks_of_one():
+    rng = np.random.default_rng(0)
+    params = _params(rng, 4)
+    bank = ServoBank(_params(rng, 4), np.zeros(3), 1 / 30, batch=4, max_latency=0.06)
+    bank.set_params(params)
+    singles = [ServoBank(_row(params, r), np.zeros(3), 1 / 30, max_latency=0.06) for r in range(4)]
+    for _ in range(40):
+        targets = rng.uniform(-5, 5, (4, 3))
+        out = bank.step(targets).copy()
+        for r, single in enumerate(singles):
+            assert np.array_equal(out[r], single.step(targets[r : r + 1])[0])
+
+
+def test_partial_reset_and_copy_state():
+    rng = np.random.default_rng(1)
+    params = _params(rng, 3)
+    bank = ServoBank(params, np.zeros(3), 1 / 30, batch=3)
+    for _ in range(10):
+        bank.step(rng.uniform(-5, 5, (3, 3)))
+    before = bank.load.copy()
+    bank.reset(rows=np.array([1]))
+    assert np.all(bank.load[1] == 0.0) and np.array_equal(bank.load[[0, 2]], before[[0, 2]])
+    # a row that takes over another bank's state continues exactly like it
+    other = ServoBank(_row(params, 1), np.zeros(3), 1 / 30)
+    for _ in range(5):
+        other.step(rng.uniform(-5, 5, (1, 3)))
+    bank.copy_state(other, np.array([1]))
+    for _ in range(10):
+        targets = rng.uniform(-5, 5, (3, 3))
+        assert np.array_equal(bank.step(targets)[1], other.step(targets[1:2])[0])
+
+
+def test_a_latency_beyond_the_history_is_refused():
+    bank = ServoBank(_params(np.random.default_rng(2), 1), np.zeros(3), 1 / 30)
+    with pytest.raises(ValueError, match="max_latency"):
+        bank.set_params(ServoParams(np.full(3, 0.5), np.full(3, 0.04), np.full(3, 100.0), np.zeros(3), np.zeros(3)))
