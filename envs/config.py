@@ -10,16 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from facetwin.config_model import ConfigModel
 from facetwin.errors import ConfigError
 
 
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
-
-
-class Randomization(_Options):
+class Randomization(ConfigModel):
     """Ranges drawn once per episode from the env's own `np_random` (0 turns a term off)."""
 
     skin_gain: float = Field(0.0, ge=0.0, lt=1.0, description="each skin feature's gain ~ U(1 - x, 1 + x), per env")
@@ -44,7 +41,7 @@ DEFAULT_RANDOMIZATION = Randomization(skin_gain=0.1, servo_latency_ms=15.0, serv
 TargetKind = Literal["reachable", "human", "mix"]
 
 
-class MimicConfig(_Options):
+class MimicConfig(ConfigModel):
     """What an episode is: its targets, its length, the reward's action-rate cost, the images."""
 
     face: str | None = Field(None, description="bundled face name, face folder or face.yaml (default: mira)")
@@ -67,10 +64,6 @@ class MimicConfig(_Options):
         return self
 
 
-def _location(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
-
-
 def mimic_config(options: dict) -> MimicConfig:
     """Validate env keyword options; `randomization` may also be "default" or None."""
     options = dict(options)
@@ -85,13 +78,4 @@ def mimic_config(options: dict) -> MimicConfig:
         options["randomization"] = randomization
     if isinstance(options.get("target_files"), (str, Path)):
         options["target_files"] = (options["target_files"],)
-    try:
-        return MimicConfig(**options)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        message = error["msg"].removeprefix("Value error, ")
-        where = _location(error["loc"]) or "options"
-        value = f" (got {error['input']!r})" if error["type"] != "extra_forbidden" and error["loc"] else ""
-        if error["type"] == "extra_forbidden":
-            message = "unknown option for the mimic environments"
-        raise ConfigError(f"{where}: {message}{value}") from None
+    return MimicConfig(**options)

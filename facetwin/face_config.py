@@ -13,19 +13,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
 from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
 
 Vec3 = tuple[float, float, float]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
-
-
-class ServoConfig(_Strict):
+class ServoConfig(ConfigModel):
     """A hobby servo as the twin models it (all delays in milliseconds, speed in unit/s)."""
 
     latency_ms: float = Field(20.0, ge=0.0, le=500.0)
@@ -35,7 +32,7 @@ class ServoConfig(_Strict):
     backlash: float = Field(0.0, ge=0.0)
 
 
-class ActuatorConfig(_Strict):
+class ActuatorConfig(ConfigModel):
     """One actuator. Pull actuators translate their skin anchors along `direction` by up to
     `range` mm (`weights` scale the travel per anchor); rotation actuators turn their anchors
     (skin), both eyes, or the whole head about `axis` through `pivot` by `range` degrees."""
@@ -80,7 +77,7 @@ class ActuatorConfig(_Strict):
         return self
 
 
-class EyeConfig(_Strict):
+class EyeConfig(ConfigModel):
     center: Vec3
     radius: float = Field(gt=0.0)
     iris: list[int] = Field(min_length=1)
@@ -105,7 +102,7 @@ factor). With it the loader accepts up to about 1.4 N/m there: a margin below wh
 stable skins are refused rather than an unstable one accepted."""
 
 
-class SkinPhysicsConfig(_Strict):
+class SkinPhysicsConfig(ConfigModel):
     """The physics skin: the base mesh as a pybullet mass-spring soft body. Mass in grams (spread
     evenly over the vertices), spring stiffness in N/m and damping in N s/m per spring: `stretch`
     along each mesh edge, `bending` between vertices two edges apart. `substeps` physics steps per
@@ -153,7 +150,7 @@ class SkinPhysicsConfig(_Strict):
                 f"{MIN_DAMPING_TIME_S:g} s: add mass, substeps or damping, or soften the springs")
 
 
-class SkinConfig(_Strict):
+class SkinConfig(ConfigModel):
     """The skin: its mesh, the fast skin's model and the physics skin's parameters.
 
     The fast skin either solves its own quasi-static elastic model (`membrane`, `bending`) or, when
@@ -172,12 +169,12 @@ class SkinConfig(_Strict):
 RGB = tuple[float, float, float]
 
 
-class PaintConfig(_Strict):
+class PaintConfig(ConfigModel):
     color: RGB
     vertices: list[int]
 
 
-class AppearanceConfig(_Strict):
+class AppearanceConfig(ConfigModel):
     """Procedural colours: a robot face carries no photo texture, so it is nobody's likeness."""
 
     skin: RGB = (0.82, 0.64, 0.54)
@@ -192,7 +189,7 @@ class AppearanceConfig(_Strict):
     background: RGB = (0.42, 0.45, 0.50)
 
 
-class FaceConfig(_Strict):
+class FaceConfig(ConfigModel):
     name: str = Field(min_length=1)
     description: str = ""
     control_hz: float = Field(30.0, gt=0.0, le=1000.0)
@@ -269,13 +266,6 @@ class FaceConfig(_Strict):
         )
 
 
-def _location(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _count_obj_vertices(path: Path) -> int:
     with path.open() as handle:
         return sum(1 for line in handle if line.startswith("v "))
@@ -297,9 +287,7 @@ def load_face_config(path: str | Path) -> FaceConfig:
     try:
         config = FaceConfig.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        message = error["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {_location(error['loc'])}: {message}") from None
+        raise config_error(exc, str(path)) from None
 
     mesh_path = path.parent / config.skin.mesh
     if not mesh_path.is_file():

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
 from facetwin.spec import FaceSpec
 
@@ -33,10 +34,8 @@ def calibration_path(robot_id: str) -> Path:
     return calibration_dir() / f"{robot_id}.json"
 
 
-class ActuatorCalibration(BaseModel):
+class ActuatorCalibration(ConfigModel):
     """One actuator: `channel` is the controller channel (Maestro, PCA9685) or servo id."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     channel: int = Field(ge=0, le=253)
@@ -63,9 +62,7 @@ class ActuatorCalibration(BaseModel):
         return self.max if self.direction == 1 else self.min
 
 
-class Calibration(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Calibration(ConfigModel):
     robot_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     bus: str
     unit: str
@@ -149,12 +146,6 @@ def default_calibration(spec: FaceSpec, robot_id: str, bus_kind: str, unit: str,
                        actuators=tuple(actuators))
 
 
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    return f"{field}: {error['msg']}"
-
-
 def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibration:
     """Read and validate; with `spec`, also refuse a calibration for another face."""
     path = Path(path)
@@ -167,7 +158,7 @@ def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibrat
     try:
         calibration = Calibration.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_first_error(exc)}") from None
+        raise config_error(exc, str(path)) from None
     if spec is not None:
         try:
             calibration.check(spec)

@@ -12,28 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field
 
 from facetwin.command import validate_command
-from facetwin.errors import ConfigError
+from facetwin.config_model import ConfigModel
 from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.calibration import Calibration, CalibrationMap
 from facetwin.spec import FaceSpec
 
 
-@dataclass(frozen=True)
-class SafetyConfig:
+class SafetyConfig(ConfigModel):
     """`max_step`: fraction of each actuator's calibrated travel a target may move per tick.
     `watchdog_timeout`: seconds without a command before the face ramps to neutral and its
     outputs are disabled (None: no watchdog)."""
 
-    max_step: float = 0.1
-    watchdog_timeout: float | None = 0.5
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.max_step <= 1.0:
-            raise ConfigError(f"safety max_step must be in (0, 1], got {self.max_step}")
-        if self.watchdog_timeout is not None and not self.watchdog_timeout > 0.0:
-            raise ConfigError(f"safety watchdog_timeout must be positive or None, got {self.watchdog_timeout}")
+    max_step: float = Field(0.1, gt=0.0, le=1.0)
+    watchdog_timeout: float | None = Field(0.5, gt=0.0)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from facetwin.errors import FacetwinError
 
 
 class PerceptionError(FacetwinError):
-    """A model file or setting perception cannot use (missing landmarker, bad filter value)."""
+    """A model file or input perception cannot use (a missing landmarker, reach bounds of another face)."""
 
 
 class SourceError(PerceptionError):

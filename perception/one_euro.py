@@ -8,28 +8,21 @@ or a jaw drop through with little lag. It works in seconds, so dropped or uneven
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field
 
-from facetwin.perception.errors import PerceptionError
+from facetwin.config_model import ConfigModel
 
 
-@dataclass(frozen=True)
-class OneEuroConfig:
+class OneEuroConfig(ConfigModel):
     """`min_cutoff` (Hz) sets the smoothing of a still signal, `beta` (per signal unit/s) how fast
     the cutoff rises with speed, `d_cutoff` (Hz) the smoothing of the speed estimate. The defaults
     suit face-frame landmarks in millimetres at 24-60 fps (see docs/perception.md)."""
 
-    min_cutoff: float = 0.5
-    beta: float = 0.1
-    d_cutoff: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name in ("min_cutoff", "beta", "d_cutoff"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0 or (name != "beta" and value == 0):
-                raise PerceptionError(f"One Euro {name} = {value} is invalid (needs a finite value > 0, beta >= 0)")
+    min_cutoff: float = Field(0.5, gt=0.0)
+    beta: float = Field(0.1, ge=0.0)
+    d_cutoff: float = Field(1.0, gt=0.0)
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:

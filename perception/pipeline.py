@@ -8,26 +8,26 @@ different place or a different person, and smoothing across the gap would drag t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from facetwin.config_model import ConfigModel
 from facetwin.perception.alignment import FaceAligner, HeadPose
 from facetwin.perception.detector import Detection, LandmarkDetector, create_detector
 from facetwin.perception.one_euro import OneEuroConfig, OneEuroFilter
 from facetwin.perception.sources import Frame, FrameSource
 
 
-@dataclass(frozen=True)
-class PerceptionConfig:
+class PerceptionConfig(ConfigModel):
     """`landmarker`: a face_landmarker.task to use instead of the legacy face mesh (None also
     consults $FACETWIN_FACE_LANDMARKER). `landmark_filter` smooths face-frame landmarks (mm),
     `pose_filter` the head's yaw/pitch/roll (degrees)."""
 
     landmarker: Path | None = None
-    landmark_filter: OneEuroConfig = field(default_factory=OneEuroConfig)
-    pose_filter: OneEuroConfig = field(default_factory=lambda: OneEuroConfig(min_cutoff=0.5, beta=0.05))
+    landmark_filter: OneEuroConfig = OneEuroConfig()
+    pose_filter: OneEuroConfig = OneEuroConfig(min_cutoff=0.5, beta=0.05)
 
 
 @dataclass

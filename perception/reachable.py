@@ -14,30 +14,31 @@ import hashlib
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from facetwin.backend import FaceBackend
 from facetwin.cache import cache_dir
+from facetwin.config_model import ConfigModel
 from facetwin.errors import BackendError
 from facetwin.perception.errors import PerceptionError
 from facetwin.spec import N_LANDMARKS
 
 
-@dataclass(frozen=True)
-class ReachProtocol:
+class ReachProtocol(ConfigModel):
     """How the face is driven: `hold_steps` control periods per command (enough to settle),
     `n_random` random combinations of all face actuators, drawn with `seed`."""
 
-    hold_steps: int = 20
-    n_random: int = 64
-    seed: int = 0
+    hold_steps: int = Field(20, ge=1)
+    n_random: int = Field(64, ge=0)
+    seed: int = Field(0, ge=0)
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ then relaxes smoothly to neutral; when the face comes back the target blends in,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field, field_validator
 
+from facetwin.config_model import ConfigModel
 from facetwin.perception.errors import PerceptionError
 from facetwin.perception.neutral import RunningNeutral, expression_score
 from facetwin.perception.pipeline import Percept
@@ -29,8 +30,7 @@ HEAD_ACTUATORS = ("neck_yaw", "neck_pitch", "neck_roll")
 GAZE_ACTUATORS = ("eye_yaw", "eye_pitch")
 
 
-@dataclass(frozen=True)
-class RetargetConfig:
+class RetargetConfig(ConfigModel):
     """`gain` scales every expression; region scales are clamped to `scale_limits` so a region
     that is tiny in one face cannot blow up. Times are seconds: `hold_s` holds the last target
     after the face is lost, `relax_s` then eases it to neutral, `reacquire_s` eases back in.
@@ -41,23 +41,22 @@ class RetargetConfig:
     error as there was depth displacement (docs/perception.md). The default keeps the
     expression in the image plane and the robot's own depth, so the servos do not chase it."""
 
-    gain: float = 1.0
-    depth_gain: float = 0.0
+    gain: float = Field(1.0, ge=0.0)
+    depth_gain: float = Field(0.0, ge=0.0)
     scale_limits: tuple[float, float] = (0.5, 2.0)
-    hold_s: float = 0.5
-    relax_s: float = 1.0
-    reacquire_s: float = 0.2
+    hold_s: float = Field(0.5, ge=0.0)
+    relax_s: float = Field(1.0, ge=0.0)
+    reacquire_s: float = Field(0.2, ge=0.0)
     gaze: bool = True
     head: bool = True
 
-    def __post_init__(self) -> None:
-        for name in ("gain", "depth_gain", "hold_s", "relax_s", "reacquire_s"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise PerceptionError(f"retarget {name} = {value} must be a finite number >= 0")
-        low, high = self.scale_limits
+    @field_validator("scale_limits")
+    @classmethod
+    def _ordered(cls, limits: tuple[float, float]) -> tuple[float, float]:
+        low, high = limits
         if not 0 < low <= high:
-            raise PerceptionError(f"retarget scale_limits {self.scale_limits} must satisfy 0 < low <= high")
+            raise ValueError("must satisfy 0 < low <= high")
+        return limits
 
 
 @dataclass

@@ -46,7 +46,7 @@ def test_writes_shards_a_manifest_and_the_neutral(complete, model):
     manifest = json.loads((complete / "manifest.json").read_text())
     assert manifest["face"] == "mira" and manifest["spec_digest"] == model.spec.digest
     assert [s["samples"] for s in manifest["shards"]] == [10, 10, 5] and manifest["samples"] == 25
-    assert manifest["babble"] == BabbleConfig().to_dict() and manifest["seed"] == 7
+    assert manifest["babble"] == BabbleConfig().model_dump() and manifest["seed"] == 7
     files = sorted(p.name for p in complete.iterdir())
     assert files == ["manifest.json", "neutral.npz", "shard-00000.npz", "shard-00001.npz", "shard-00002.npz"]
     data = BabbleDataset.open(complete, model.spec)

@@ -59,7 +59,7 @@ def test_load_names_file_and_field(tmp_path, calibration):
     data["actuators"][3]["neutral"] = 99999
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ConfigError, match=r"bad\.json: actuators\.3: .*neutral 99999 lies outside"):
+    with pytest.raises(ConfigError, match=r"bad\.json: actuators\[3\]: neutral 99999 lies outside"):
         load_calibration(path)
     path.write_text("{not json")
     with pytest.raises(ConfigError, match=r"bad\.json: not a readable JSON file"):

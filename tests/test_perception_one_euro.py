@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facetwin.errors import ConfigError
 from facetwin.perception.bench import filter_figures, jitter_mm, lag_frames
-from facetwin.perception.errors import PerceptionError
 from facetwin.perception.one_euro import OneEuroConfig, OneEuroFilter
 from facetwin.perception.pipeline import perceive
 from facetwin.perception.sources import VideoSource
@@ -49,7 +49,7 @@ def test_reset_forgets_the_past_and_repeated_stamps_hold():
 
 @pytest.mark.parametrize("bad", [{"min_cutoff": 0.0}, {"beta": -1.0}, {"d_cutoff": float("nan")}])
 def test_invalid_settings_are_rejected(bad):
-    with pytest.raises(PerceptionError, match=next(iter(bad))):
+    with pytest.raises(ConfigError, match=next(iter(bad))):
         OneEuroConfig(**bad)
 
 

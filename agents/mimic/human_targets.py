@@ -11,7 +11,7 @@ model's neutral, itself the average of several people's resting faces, stands in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ class HumanTargets:
             raise ValueError(f"neutral must be 'auto', 'robot' or a 478x3 array, not {neutral!r}")
         retarget = retarget or RetargetConfig()
         if not self.source.is_stream:  # unrelated stills: each is its own target, nothing to hold or ease into
-            retarget = replace(retarget, hold_s=0.0, relax_s=0.0, reacquire_s=0.0)
+            retarget = retarget.model_copy(update={"hold_s": 0.0, "relax_s": 0.0, "reacquire_s": 0.0})
         self.retargeter = Retargeter(spec, bounds, None if isinstance(neutral, str) else neutral, retarget)
 
     def __len__(self) -> int:

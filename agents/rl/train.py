@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
 
 from facetwin.agents.rl.evaluation import EVAL_SEED, evaluate, model_predict
 from facetwin.agents.rl.policy import METADATA, OBSERVATION_LAYOUT, algorithm
 from facetwin.agents.rl.vec_env import MimicVecEnv
 from facetwin.atomic import atomic_write
+from facetwin.config_model import ConfigModel
 from facetwin.envs.task import face_of
 from facetwin.errors import ConfigError
 
@@ -40,31 +41,35 @@ HYPERPARAMETERS = {
 N_ENVS = {"ppo": 64, "sac": 16}
 
 
-@dataclass
-class RLTrainConfig:
+class RLTrainConfig(ConfigModel):
+    """One training run; `n_envs` defaults to the algorithm's `N_ENVS`."""
+
     algo: str
-    steps: int
+    steps: int = Field(ge=1)
     out: Path
-    env_options: dict[str, Any] = field(default_factory=dict)
-    n_envs: int | None = None
-    eval_every: int = 100_000
-    eval_episodes: int = 16
-    checkpoint_every: int = 250_000
+    env_options: dict[str, Any] = Field(default_factory=dict)
+    n_envs: int = Field(None, ge=1, validate_default=True)
+    eval_every: int = Field(100_000, ge=1)
+    eval_episodes: int = Field(16, ge=1)
+    checkpoint_every: int = Field(250_000, ge=1)
     seed: int = 0
-    threads: int = 1
+    threads: int = Field(1, ge=1)
     resume: bool = False
     progress: bool = True
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        algorithm(self.algo)  # names the choices on a typo
-        self.out = Path(self.out)
-        if self.steps < 1:
-            raise ConfigError(f"steps must be at least 1, got {self.steps}")
-        for name in ("eval_every", "eval_episodes", "checkpoint_every", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        self.n_envs = self.n_envs or N_ENVS[self.algo]
+    @field_validator("algo")
+    @classmethod
+    def _known(cls, algo: str) -> str:
+        if algo not in HYPERPARAMETERS:
+            raise ValueError(f"unknown algorithm; choose one of {', '.join(HYPERPARAMETERS)}")
+        return algo
+
+    @field_validator("n_envs", mode="before")
+    @classmethod
+    def _default_envs(cls, n_envs: int | None, info: ValidationInfo) -> int | None:
+        algo = info.data.get("algo")
+        return N_ENVS[algo] if n_envs is None and algo in N_ENVS else n_envs
 
 
 def _checkpoints(out: Path) -> list[Path]:
@@ -170,7 +175,7 @@ def train(config: RLTrainConfig) -> dict:
         metadata = json.loads(metadata_path.read_text())
         if metadata["algo"] != config.algo:
             raise ConfigError(f"{out} holds a {metadata['algo']} run, not {config.algo}")
-        config.env_options = metadata["env_options"]
+        config = config.model_copy(update={"env_options": metadata["env_options"]})
     else:
         metadata = {"algo": config.algo, "face": spec.name, "spec_digest": spec.digest,
                     "observation": OBSERVATION_LAYOUT, "env_options": config.env_options,

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from facetwin.agents.metrics import face_actuators
 from facetwin.backend import FaceBackend
+from facetwin.config_model import ConfigModel
 from facetwin.errors import BackendError, ConfigError
 from facetwin.face_config import FaceConfig
 from facetwin.spec import FaceSpec
@@ -47,35 +49,27 @@ ANTAGONIST_COS = math.cos(math.radians(105.0))
 """Two pulls on shared anchors are antagonists when their directions are more than 105 degrees apart."""
 
 
-@dataclass(frozen=True)
-class BabbleConfig:
+class BabbleConfig(ConfigModel):
     """How to babble. `uniform`, `poses`, `symmetric` are the mixture weights of the samplers."""
 
-    uniform: float = 0.4
-    poses: float = 0.3
-    symmetric: float = 0.3
-    pose_sigma: float = 0.3
-    max_rate: float = 8.0
-    co_contraction: float = 0.5
-    max_anchor_load: float = 2.0
-    settle_tol: float = 0.004
-    min_hold: int = 2
-    max_hold: int = 40
+    uniform: float = Field(0.4, ge=0.0)
+    poses: float = Field(0.3, ge=0.0)
+    symmetric: float = Field(0.3, ge=0.0)
+    pose_sigma: float = Field(0.3, gt=0.0)
+    max_rate: float = Field(8.0, gt=0.0)
+    co_contraction: float = Field(0.5, gt=0.0)
+    max_anchor_load: float = Field(2.0, gt=0.0)
+    settle_tol: float = Field(0.004, gt=0.0)
+    min_hold: int = Field(2, ge=1)
+    max_hold: int = Field(40, ge=1)
 
-    def __post_init__(self) -> None:
-        weights = (self.uniform, self.poses, self.symmetric)
-        if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
-            raise ConfigError(f"babble mixture weights uniform/poses/symmetric = {weights} must be >= 0, not all 0")
-        positive = {"pose_sigma": self.pose_sigma, "max_rate": self.max_rate, "co_contraction": self.co_contraction,
-                    "max_anchor_load": self.max_anchor_load, "settle_tol": self.settle_tol}
-        for name, value in positive.items():
-            if not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"babble {name} = {value} must be a finite number > 0")
-        if not 1 <= self.min_hold <= self.max_hold:
-            raise ConfigError(f"babble needs 1 <= min_hold ({self.min_hold}) <= max_hold ({self.max_hold})")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @model_validator(mode="after")
+    def _consistent(self) -> BabbleConfig:
+        if self.uniform + self.poses + self.symmetric <= 0:
+            raise ValueError("the mixture weights uniform, poses and symmetric are all 0")
+        if self.min_hold > self.max_hold:
+            raise ValueError(f"min_hold {self.min_hold} exceeds max_hold {self.max_hold}")
+        return self
 
 
 def activation(spec: FaceSpec, commands: np.ndarray) -> np.ndarray:

@@ -129,7 +129,7 @@ def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: 
     else:
         if root.exists() and any(p for p in root.iterdir() if not p.name.startswith(".")):
             raise ConfigError(f"{root}: exists and is not a babbling dataset; choose an empty or new folder")
-        manifest = Manifest(face=spec.name, spec_digest=spec.digest, backend=backend_name, babble=babble.to_dict(),
+        manifest = Manifest(face=spec.name, spec_digest=spec.digest, backend=backend_name, babble=babble.model_dump(),
                             seed=seed, shard_size=shard_size, images=images, samples_requested=samples, shards=[],
                             created=_now(), updated=_now())
     babbler = Babbler(backend, config, babble, images=images)
@@ -160,7 +160,7 @@ def _check_compatible(manifest: Manifest, root: Path, spec: FaceSpec, babble: Ba
     if manifest.spec_digest != spec.digest:
         raise ConfigError(f"{root}: a dataset of face {manifest.face!r} (spec {manifest.spec_digest}), "
                           f"not of {spec.name!r} (spec {spec.digest}); choose another --out")
-    mismatched = [name for name, ours, theirs in (("babble config", babble.to_dict(), manifest.babble),
+    mismatched = [name for name, ours, theirs in (("babble config", babble.model_dump(), manifest.babble),
                                                   ("seed", seed, manifest.seed),
                                                   ("shard size", shard_size, manifest.shard_size),
                                                   ("images", images, manifest.images)) if ours != theirs]

@@ -24,17 +24,20 @@ import hashlib
 import json
 import math
 import pickle
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
+from pydantic import Field
 from tqdm import tqdm
 
 from facetwin.agents.metrics import face_actuators, movable_landmarks
 from facetwin.agents.selfmodel.dataset import BabbleDataset
 from facetwin.agents.selfmodel.models import LandmarkCodec, SelfModel
 from facetwin.atomic import atomic_write
+from facetwin.config_model import ConfigModel
 from facetwin.errors import ConfigError
 from facetwin.spec import FaceSpec
 
@@ -42,43 +45,23 @@ MIN_IMPROVEMENT = 1e-3
 """A validation loss must beat the best by this fraction to count as progress for early stopping."""
 
 
-@dataclass
-class TrainConfig:
+class TrainConfig(ConfigModel):
     """`landmark_weight` and `command_weight` balance the inverse loss (mm against [0, 1] command
     units); `augment` is the share of each inverse batch that is also moved off the manifold, and
     the weight of those targets in the landmark loss."""
 
-    hidden: tuple[int, ...] = (256, 256)
-    bottleneck: int = 64
-    epochs: int = 200
-    batch_size: int = 256
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    val_fraction: float = 0.1
-    patience: int = 15
+    hidden: tuple[Annotated[int, Field(ge=1)], ...] = Field((256, 256), min_length=1)
+    bottleneck: int = Field(64, ge=1)
+    epochs: int = Field(200, ge=1)
+    batch_size: int = Field(256, ge=1)
+    lr: float = Field(2e-3, ge=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0)
+    patience: int = Field(15, ge=1)
     seed: int = 0
-    command_weight: float = 10.0
-    landmark_weight: float = 1.0
-    augment: float = 0.75
-
-    def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-        if not self.hidden or min(self.hidden) < 1 or self.bottleneck < 1:
-            raise ConfigError(f"hidden layer sizes {self.hidden} and bottleneck {self.bottleneck} must be positive")
-        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
-            raise ConfigError("epochs, batch_size and patience must be >= 1")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ConfigError(f"val_fraction {self.val_fraction} must lie in (0, 1)")
-        if not 0.0 <= self.augment <= 1.0:
-            raise ConfigError(f"augment {self.augment} must lie in [0, 1]")
-        for name in ("lr", "command_weight", "landmark_weight"):
-            if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
-                raise ConfigError(f"{name} = {getattr(self, name)} must be a finite number >= 0")
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["hidden"] = list(self.hidden)
-        return data
+    command_weight: float = Field(10.0, ge=0.0)
+    landmark_weight: float = Field(1.0, ge=0.0)
+    augment: float = Field(0.75, ge=0.0, le=1.0)
 
 
 @dataclass
@@ -209,7 +192,7 @@ class _Trainer:
         self.epoch, self.best, self.bad_epochs = 0, math.inf, 0
         self.best_state = copy.deepcopy(model.net.state_dict())
         self.history: list[dict] = []
-        self.identity = {"kind": model.kind, "config": config.to_dict(), "data": data.fingerprint,
+        self.identity = {"kind": model.kind, "config": config.model_dump(mode="json"), "data": data.fingerprint,
                          "spec": data.spec.digest}
 
     def train_epoch(self, n: int, batch_loss) -> float:
@@ -255,7 +238,7 @@ class _Trainer:
         net_state = copy.deepcopy(model.net.state_dict())
         model.net.load_state_dict(self.best_state)
         model.train_config, model.history, model.metrics, model.data = (
-            self.config.to_dict(), self.history, metrics, self.data.source)
+            self.config.model_dump(mode="json"), self.history, metrics, self.data.source)
         model.save(self.out)
         model.net.load_state_dict(net_state)
 
