@@ -222,8 +222,10 @@ def bench(
                f"{e['expressions']['error_mm']:.2f} mm on expressions (motion {e['expressions']['true_motion_mm']:.2f} "
                f"mm, its error {e['expressions']['motion_error_mm']:.2f} mm)")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=2))
+        from facetwin.atomic import atomic_write
+
+        with atomic_write(json_path, "w") as handle:
+            json.dump(results, handle, indent=2)
         typer.echo(f"wrote {json_path}")
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from facetwin.atomic import atomic_write
 from facetwin.backend import FaceBackend
 from facetwin.cache import cache_dir
 from facetwin.errors import BackendError
@@ -61,15 +61,9 @@ class ReachableBounds:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with tmp.open("wb") as handle:
-                np.savez(handle, digest=np.array(self.digest), neutral=self.neutral, lower=self.lower,
-                         upper=self.upper, n_observations=np.array(self.n_observations))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(path) as handle:
+            np.savez(handle, digest=np.array(self.digest), neutral=self.neutral, lower=self.lower,
+                     upper=self.upper, n_observations=np.array(self.n_observations))
         return path
 
     @classmethod
