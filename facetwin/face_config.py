@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from facetwin.errors import ConfigError
+from facetwin.mesh_io import read_obj
 from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
 
 Vec3 = tuple[float, float, float]
@@ -276,11 +277,6 @@ def _location(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _count_obj_vertices(path: Path) -> int:
-    with path.open() as handle:
-        return sum(1 for line in handle if line.startswith("v "))
-
-
 def load_face_config(path: str | Path) -> FaceConfig:
     """Read and validate a face.yaml; every failure is a ConfigError naming file and field."""
     path = Path(path)
@@ -304,7 +300,7 @@ def load_face_config(path: str | Path) -> FaceConfig:
     mesh_path = path.parent / config.skin.mesh
     if not mesh_path.is_file():
         raise ConfigError(f"{path}: skin.mesh: file {config.skin.mesh!r} not found beside the config")
-    n_vertices = _count_obj_vertices(mesh_path)
+    n_vertices = len(read_obj(mesh_path).vertices)
     if n_vertices != N_LANDMARKS:
         raise ConfigError(f"{mesh_path}: has {n_vertices} vertices, expected MediaPipe's {N_LANDMARKS}")
     _check_indices(path, "skin.glued", config.skin.glued)

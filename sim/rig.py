@@ -17,7 +17,7 @@ import numpy as np
 
 from facetwin.face_config import FaceConfig, load_face_config
 from facetwin.faces import resolve_face
-from facetwin.sim.mesh import SkinMesh, inherit_by_refinement, read_obj, subdivide
+from facetwin.sim.mesh import SkinMesh, inherit_by_refinement, subdivide
 from facetwin.spec import N_LANDMARKS, FaceSpec
 
 
@@ -54,7 +54,7 @@ class FaceModel:
         self.path = config_path
         self.config = config
         self.spec: FaceSpec = config.to_spec()
-        base = read_obj(config_path.parent / config.skin.mesh)
+        base = SkinMesh.from_obj(config_path.parent / config.skin.mesh)
         self.mesh: SkinMesh = subdivide(base, config.skin.subdivisions)
         self.neutral_landmarks = self.mesh.vertices[:N_LANDMARKS].astype(np.float32)
         self.features: list[SkinFeature] = []
