@@ -238,13 +238,12 @@ def calibrate(
     """Nudge each actuator with the keys, confirm its ends and rest position, save the calibration."""
     from functools import partial
 
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
     from facetwin.hardware.backend_url import parse_backend
     from facetwin.hardware.calibration import save_calibration
     from facetwin.hardware.calibration_walkthrough import calibrate_interactively, terminal_keys
 
-    spec = load_face_config(resolve_face(face)).to_spec()
+    spec = load_spec(face)
     robot_id = robot_id or f"{spec.name}-{parse_backend(backend).kind}"
     # Prompts go to stderr so stdout carries only the result.
     calibration = calibrate_interactively(backend, spec, robot_id, terminal_keys(), partial(typer.echo, err=True))

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from facetwin.errors import ConfigError
+from facetwin.faces import resolve_face
 from facetwin.mesh_io import read_obj
 from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
 
@@ -314,6 +315,12 @@ def load_face_config(path: str | Path) -> FaceConfig:
     for region, indices in config.regions.items():
         _check_indices(path, f"regions.{region}", indices)
     return config
+
+
+def load_spec(face: str | Path | None = None) -> FaceSpec:
+    """The spec of a bundled face name, a face folder or a face.yaml (default: mira): what a
+    backend, a calibration or a trainer needs of a face without simulating it."""
+    return load_face_config(resolve_face(face)).to_spec()
 
 
 def _check_indices(path: Path, field: str, indices: list[int]) -> None:
