@@ -22,7 +22,7 @@ from facetwin.spec import N_LANDMARKS
 @lru_cache(maxsize=8)
 def _reference(face_yaml: Path) -> np.ndarray:
     config = load_face_config(face_yaml)
-    vertices = read_obj(face_yaml.parent / config.skin.mesh).vertices
+    vertices = read_obj(config.skin.mesh).vertices
     if vertices.shape != (N_LANDMARKS, 3):
         raise ConfigError(f"{face_yaml}: skin mesh has {len(vertices)} vertices, expected {N_LANDMARKS}")
     vertices.setflags(write=False)

@@ -88,7 +88,7 @@ class BulletSkin:
         self.physics = physics if physics is not None else model.config.skin.physics
         self.period = model.spec.control_period
         self.dt = self.period / self.physics.substeps
-        base = SkinMesh.from_obj(model.path.parent / model.config.skin.mesh)
+        base = SkinMesh.from_obj(model.config.skin.mesh)
         self.rest = base.vertices[:N_LANDMARKS].astype(np.float64)
         # Only triangulated vertices become nodes (the iris points belong to no triangle and are
         # placed by the eyes); pybullet keeps the order of the vertices it is given.
