@@ -13,7 +13,7 @@ set: glued vertices stay, anchors move exactly with their actuators, and the eye
 
     facetwin fit-skin --face mira-tissue --commands 1200 --workers 2
 
-writes the face's `skin.fit` file (skin_fit.npz beside face.yaml) atomically. Work is done in
+writes the face's `skin.fit` file (mira-tissue's skin_fit.npz) atomically. Work is done in
 chunks that are kept beside the output until the fit is written, so an interrupted run resumes.
 The file records a key of everything the equilibria depend on (mesh, glue, anchors and their
 motions, physics parameters, the soft-body code's version); a fast skin whose face no longer
