@@ -38,11 +38,10 @@ def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: st
 
         return open_emulated_face(backend, face, skin=skin, render=render, **options)
     if kind in HARDWARE_KINDS:
-        from facetwin.face_config import load_face_config
-        from facetwin.faces import resolve_face
+        from facetwin.face_config import load_spec
         from facetwin.hardware.backend_url import open_hardware_face
 
-        spec = load_face_config(resolve_face(face)).to_spec()
+        spec = load_spec(face)
         return open_hardware_face(backend, spec, **options)
     raise ConfigError(f"unknown backend {backend!r}: use sim, maestro:PORT, pca9685:BUS:ADDR, dynamixel:PORT, "
                       f"feetech:PORT, feetech-scs:PORT or emulated:<bus>")

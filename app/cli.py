@@ -222,8 +222,10 @@ def bench(
                f"{e['expressions']['error_mm']:.2f} mm on expressions (motion {e['expressions']['true_motion_mm']:.2f} "
                f"mm, its error {e['expressions']['motion_error_mm']:.2f} mm)")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=2))
+        from facetwin.atomic import atomic_write
+
+        with atomic_write(json_path, "w") as handle:
+            json.dump(results, handle, indent=2)
         typer.echo(f"wrote {json_path}")
 
 
@@ -236,13 +238,12 @@ def calibrate(
     """Nudge each actuator with the keys, confirm its ends and rest position, save the calibration."""
     from functools import partial
 
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
     from facetwin.hardware.backend_url import parse_backend
     from facetwin.hardware.calibration import save_calibration
     from facetwin.hardware.calibration_walkthrough import calibrate_interactively, terminal_keys
 
-    spec = load_face_config(resolve_face(face)).to_spec()
+    spec = load_spec(face)
     robot_id = robot_id or f"{spec.name}-{parse_backend(backend).kind}"
     # Prompts go to stderr so stdout carries only the result.
     calibration = calibrate_interactively(backend, spec, robot_id, terminal_keys(), partial(typer.echo, err=True))

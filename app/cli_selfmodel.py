@@ -76,10 +76,9 @@ def train_forward(
 ) -> None:
     """Train the forward self-model (command -> landmarks) on a babbling dataset."""
     from facetwin.agents.selfmodel.train import train_forward as run
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
 
-    spec = load_face_config(resolve_face(face)).to_spec()
+    spec = load_spec(face)
     model = run(data, spec, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics
     typer.echo(f"wrote {out}: validation landmark error {m['val_landmark_mm']:.4f} mm after {m['epochs_run']} epochs")
@@ -100,10 +99,9 @@ def train_inverse(
     """Train the inverse self-model (target landmarks -> command) on a babbling dataset, through
     the forward model for targets off the face's manifold."""
     from facetwin.agents.selfmodel.train import train_inverse as run
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
 
-    spec = load_face_config(resolve_face(face)).to_spec()
+    spec = load_spec(face)
     model = run(data, spec, forward, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics
     typer.echo(f"wrote {out}: validation command L1 {m['val_command_l1']:.4f}, off-manifold landmark error "

@@ -15,6 +15,7 @@ from facetwin.envs.config import MimicConfig
 from facetwin.envs.episodes import EpisodePlanner
 from facetwin.envs.landmark_space import LandmarkSpace
 from facetwin.envs.targets import HumanBank, default_target_files
+from facetwin.face_yaml import face_files
 from facetwin.faces import resolve_face
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel, load_face
@@ -30,7 +31,9 @@ def _face(path: Path, stamp: tuple) -> tuple[FaceModel, FastSkin, LandmarkSpace]
 def face_of(face: str | Path | None) -> tuple[FaceModel, FastSkin, LandmarkSpace]:
     """The face model, its fast skin and landmark space, cached per face.yaml and its content."""
     path = resolve_face(face).resolve()
-    model_stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path, *path.parent.glob("*.obj")))
+    files = face_files(path)
+    files += [mesh for source in files for mesh in source.parent.glob("*.obj")]
+    model_stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     return _face(path, model_stamp)
 
 

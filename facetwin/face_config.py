@@ -1,7 +1,8 @@
 """face.yaml: the validated description of one face model.
 
 A face model folder (assets/faces/<name>/) holds face.yaml, the skin mesh it names, a README
-with provenance and a LICENSE. Loading validates everything a simulation or a servo would
+with provenance and a LICENSE; a variant's face.yaml may extend another face and hold only what
+differs (facetwin/face_yaml.py). Loading validates everything a simulation or a servo would
 later trip over (types, NaN, vertex indices that do not exist, ranges that are empty) and
 reports the first problem on one line naming the file and the field.
 """
@@ -12,11 +13,13 @@ import math
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
+from facetwin.face_yaml import read_face_yaml
+from facetwin.faces import resolve_face
+from facetwin.mesh_io import read_obj
 from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
 
 Vec3 = tuple[float, float, float]
@@ -154,15 +157,17 @@ class SkinConfig(ConfigModel):
     """The skin: its mesh, the fast skin's model and the physics skin's parameters.
 
     The fast skin either solves its own quasi-static elastic model (`membrane`, `bending`) or, when
-    `fit` names a file beside face.yaml, takes its responses from the physics skin's equilibria
-    (`facetwin fit-skin` writes that file), so the two skins are two models of one face."""
+    `fit` names a file, takes its responses from the physics skin's equilibria (`facetwin
+    fit-skin` writes that file), so the two skins are two models of one face. A loaded config
+    holds `mesh` and `fit` as absolute paths, each resolved against the folder of the face.yaml
+    that names it."""
 
-    mesh: str
+    mesh: Path
     subdivisions: int = Field(1, ge=0, le=2)
     glued: list[int] = Field(min_length=1)
     membrane: float = Field(1.0, gt=0.0)
     bending: float = Field(1.0, ge=0.0)
-    fit: str | None = None
+    fit: Path | None = None
     physics: SkinPhysicsConfig = SkinPhysicsConfig()
 
 
@@ -266,33 +271,21 @@ class FaceConfig(ConfigModel):
         )
 
 
-def _count_obj_vertices(path: Path) -> int:
-    with path.open() as handle:
-        return sum(1 for line in handle if line.startswith("v "))
 
 
 def load_face_config(path: str | Path) -> FaceConfig:
-    """Read and validate a face.yaml; every failure is a ConfigError naming file and field."""
+    """Read and validate a face.yaml and the faces it extends; every failure is a ConfigError naming file and field."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: face config not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = read_face_yaml(path)
     try:
         config = FaceConfig.model_validate(raw)
     except ValidationError as exc:
         raise config_error(exc, str(path)) from None
 
-    mesh_path = path.parent / config.skin.mesh
+    mesh_path = config.skin.mesh
     if not mesh_path.is_file():
-        raise ConfigError(f"{path}: skin.mesh: file {config.skin.mesh!r} not found beside the config")
-    n_vertices = _count_obj_vertices(mesh_path)
+        raise ConfigError(f"{path}: skin.mesh: file {mesh_path} not found")
+    n_vertices = len(read_obj(mesh_path).vertices)
     if n_vertices != N_LANDMARKS:
         raise ConfigError(f"{mesh_path}: has {n_vertices} vertices, expected MediaPipe's {N_LANDMARKS}")
     _check_indices(path, "skin.glued", config.skin.glued)
@@ -306,6 +299,12 @@ def load_face_config(path: str | Path) -> FaceConfig:
     for region, indices in config.regions.items():
         _check_indices(path, f"regions.{region}", indices)
     return config
+
+
+def load_spec(face: str | Path | None = None) -> FaceSpec:
+    """The spec of a bundled face name, a face folder or a face.yaml (default: mira): what a
+    backend, a calibration or a trainer needs of a face without simulating it."""
+    return load_face_config(resolve_face(face)).to_spec()
 
 
 def _check_indices(path: Path, field: str, indices: list[int]) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from facetwin.atomic import atomic_write
 from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
 from facetwin.spec import FaceSpec
@@ -168,17 +168,8 @@ def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibrat
 
 
 def save_calibration(calibration: Calibration, path: str | Path | None = None) -> Path:
-    """Write atomically (temporary file in the same folder, then os.replace): never half a file."""
+    """Write atomically: a robot never reads half a calibration."""
     path = Path(path) if path is not None else calibration_path(calibration.robot_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(calibration.model_dump_json(indent=2))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w") as handle:
+        handle.write(calibration.model_dump_json(indent=2))
     return path

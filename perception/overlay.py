@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from facetwin.perception.detector import Detection
 from facetwin.perception.errors import PerceptionError
+from facetwin.video import VideoWriter
 
 
 def _edges(connections) -> np.ndarray:
@@ -48,8 +48,8 @@ def draw_mesh(image: np.ndarray, detection: Detection, edges: dict[str, np.ndarr
 
 
 class OverlayWriter:
-    """Writes an mp4 (H.264 through imageio-ffmpeg) to a temporary file and renames it into place
-    on `close()`, so a crash never leaves a truncated video under the requested name."""
+    """The overlay mp4: each frame with the detected mesh drawn on it, written atomically by the
+    core's `VideoWriter` (`close()` renames it into place, `abort()` drops it)."""
 
     def __init__(self, path: str | Path, fps: float) -> None:
         self.path = Path(path)
@@ -57,39 +57,15 @@ class OverlayWriter:
             raise PerceptionError(f"{self.path}: the overlay video must be an .mp4 file")
         if not self.path.parent.is_dir():
             raise PerceptionError(f"{self.path}: folder {self.path.parent} does not exist")
-        self._tmp = self.path.with_name(f".{self.path.stem}.tmp.mp4")
-        self.fps = fps
         self._edges = mesh_edges()
-        self._writer = None
-        self._size: tuple[int, int] | None = None
+        self._video = VideoWriter(self.path, fps)
 
     def write(self, image: np.ndarray, detection: Detection) -> None:
-        import cv2
-        import imageio.v2 as imageio
-
-        frame = draw_mesh(image, detection, self._edges)
-        if self._writer is None:
-            # H.264 in yuv420p needs even sides; crop the odd row/column rather than rescale.
-            self._size = (frame.shape[1] // 2 * 2, frame.shape[0] // 2 * 2)
-            self._writer = imageio.get_writer(self._tmp, fps=self.fps, codec="libx264", quality=7,
-                                              macro_block_size=1, ffmpeg_log_level="error")
-        width, height = self._size
-        if frame.shape[:2] != (height, width):
-            if frame.shape[0] - height in (0, 1) and frame.shape[1] - width in (0, 1):
-                frame = frame[:height, :width]
-            else:  # a folder of stills of different sizes
-                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        self._writer.append_data(np.ascontiguousarray(frame))
+        self._video.write(draw_mesh(image, detection, self._edges))
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-            os.replace(self._tmp, self.path)
+        self._video.close()
 
     def abort(self) -> None:
         """Drop the partial video (after an error)."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        self._tmp.unlink(missing_ok=True)
+        self._video.abort()

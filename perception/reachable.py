@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
+from facetwin.atomic import atomic_write
 from facetwin.backend import FaceBackend
 from facetwin.cache import cache_dir
 from facetwin.config_model import ConfigModel
@@ -62,15 +62,9 @@ class ReachableBounds:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with tmp.open("wb") as handle:
-                np.savez(handle, digest=np.array(self.digest), neutral=self.neutral, lower=self.lower,
-                         upper=self.upper, n_observations=np.array(self.n_observations))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(path) as handle:
+            np.savez(handle, digest=np.array(self.digest), neutral=self.neutral, lower=self.lower,
+                     upper=self.upper, n_observations=np.array(self.n_observations))
         return path
 
     @classmethod

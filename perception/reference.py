@@ -15,26 +15,14 @@ import numpy as np
 from facetwin.errors import ConfigError
 from facetwin.face_config import load_face_config
 from facetwin.faces import resolve_face
+from facetwin.mesh_io import read_obj
 from facetwin.spec import N_LANDMARKS
-
-
-def read_obj_vertices(path: Path) -> np.ndarray:
-    """The `v x y z` lines of a Wavefront OBJ, in file order (= MediaPipe landmark order)."""
-    vertices = []
-    with Path(path).open() as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.startswith("v "):
-                try:
-                    vertices.append([float(v) for v in line.split()[1:4]])
-                except ValueError:
-                    raise ConfigError(f"{path}: line {number}: vertex is not three numbers") from None
-    return np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
 
 
 @lru_cache(maxsize=8)
 def _reference(face_yaml: Path) -> np.ndarray:
     config = load_face_config(face_yaml)
-    vertices = read_obj_vertices(face_yaml.parent / config.skin.mesh)
+    vertices = read_obj(config.skin.mesh).vertices
     if vertices.shape != (N_LANDMARKS, 3):
         raise ConfigError(f"{face_yaml}: skin mesh has {len(vertices)} vertices, expected {N_LANDMARKS}")
     vertices.setflags(write=False)

@@ -9,13 +9,13 @@ retargeting without the detector.
 
 from __future__ import annotations
 
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from facetwin.atomic import atomic_write
 from facetwin.perception.detector import Detection
 from facetwin.perception.errors import PerceptionError, SourceError
 from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
@@ -151,13 +151,8 @@ def save_track(track: Track, path: str | Path) -> Path:
         arrays["blendshapes"] = track.blendshapes
     if track.transform is not None:
         arrays["transform"] = track.transform
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as handle:
+        np.savez_compressed(handle, **arrays)
     return path
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from facetwin.errors import BackendError
 from facetwin.face_config import SkinPhysicsConfig
 from facetwin.sim.kinematics import place_irises
-from facetwin.sim.mesh import fill_midpoints, read_obj, triangle_edges
+from facetwin.sim.mesh import SkinMesh, fill_midpoints, triangle_edges
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
 
@@ -88,7 +88,7 @@ class BulletSkin:
         self.physics = physics if physics is not None else model.config.skin.physics
         self.period = model.spec.control_period
         self.dt = self.period / self.physics.substeps
-        base = read_obj(model.path.parent / model.config.skin.mesh)
+        base = SkinMesh.from_obj(model.config.skin.mesh)
         self.rest = base.vertices[:N_LANDMARKS].astype(np.float64)
         # Only triangulated vertices become nodes (the iris points belong to no triangle and are
         # placed by the eyes); pybullet keeps the order of the vertices it is given.

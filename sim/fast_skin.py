@@ -12,11 +12,9 @@ files and of this model's version.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
+from facetwin.atomic import atomic_write
 from facetwin.cache import cache_dir
 from facetwin.sim.elastic import solve_responses, stiffness
 from facetwin.sim.kinematics import place_irises
@@ -56,10 +54,8 @@ def load_modes(model: FaceModel) -> np.ndarray:
         except (OSError, ValueError):
             pass
     modes = compute_modes(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+    with atomic_write(path) as handle:
         np.save(handle, modes)
-    os.replace(handle.name, path)
     return modes
 
 

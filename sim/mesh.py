@@ -1,4 +1,4 @@
-"""The skin mesh: read in MediaPipe order and refined without losing the landmark identity."""
+"""The skin mesh as the simulation uses it: refined without losing the landmark identity."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facetwin.errors import ConfigError
+from facetwin.mesh_io import read_obj
 
 
 @dataclass(frozen=True)
@@ -24,29 +24,11 @@ class SkinMesh:
     def n_vertices(self) -> int:
         return len(self.vertices)
 
-
-def read_obj(path: Path) -> SkinMesh:
-    """Read `v` and `f` lines only, keeping vertex order (general loaders drop unreferenced
-    vertices such as the iris points, which would break the landmark numbering)."""
-    vertices, faces = [], []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
-        parts = line.split()
-        if not parts or parts[0] not in ("v", "f"):
-            continue
-        try:
-            if parts[0] == "v":
-                vertices.append([float(t) for t in parts[1:4]])
-            else:
-                faces.append([int(t.split("/")[0]) - 1 for t in parts[1:4]])
-        except (ValueError, IndexError) as exc:
-            raise ConfigError(f"{path}: line {number}: malformed OBJ entry ({exc})") from None
-    vertices_arr = np.asarray(vertices, dtype=np.float64)
-    faces_arr = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
-    if not np.isfinite(vertices_arr).all():
-        raise ConfigError(f"{path}: non-finite vertex coordinates")
-    if faces_arr.size and (faces_arr.min() < 0 or faces_arr.max() >= len(vertices_arr)):
-        raise ConfigError(f"{path}: a face refers to a vertex that does not exist")
-    return SkinMesh(vertices_arr, faces_arr, np.zeros((0, 2), dtype=np.int64))
+    @classmethod
+    def from_obj(cls, path: Path) -> SkinMesh:
+        """The unrefined mesh of an OBJ file."""
+        vertices, faces = read_obj(path)
+        return cls(vertices, faces, np.zeros((0, 2), dtype=np.int64))
 
 
 def inherit_by_refinement(mesh: SkinMesh, mask: np.ndarray) -> np.ndarray:

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from facetwin.face_config import FaceConfig, load_face_config
+from facetwin.face_yaml import face_files
 from facetwin.faces import resolve_face
-from facetwin.sim.mesh import SkinMesh, inherit_by_refinement, read_obj, subdivide
+from facetwin.sim.mesh import SkinMesh, inherit_by_refinement, subdivide
 from facetwin.spec import N_LANDMARKS, FaceSpec
 
 
@@ -54,7 +55,7 @@ class FaceModel:
         self.path = config_path
         self.config = config
         self.spec: FaceSpec = config.to_spec()
-        base = read_obj(config_path.parent / config.skin.mesh)
+        base = SkinMesh.from_obj(config.skin.mesh)
         self.mesh: SkinMesh = subdivide(base, config.skin.subdivisions)
         self.neutral_landmarks = self.mesh.vertices[:N_LANDMARKS].astype(np.float32)
         self.features: list[SkinFeature] = []
@@ -99,19 +100,16 @@ class FaceModel:
 
     @cached_property
     def digest(self) -> str:
-        """Hash of the face's files: keys the fast-skin cache."""
+        """Hash of the face's files (its face.yaml, those it extends, mesh and fit): keys the
+        fast-skin cache and the measured reach."""
         h = hashlib.sha256()
-        h.update(self.path.read_bytes())
-        h.update((self.path.parent / self.config.skin.mesh).read_bytes())
-        fit = self.fit_path
+        for source in face_files(self.path):
+            h.update(source.read_bytes())
+        h.update(self.config.skin.mesh.read_bytes())
+        fit = self.config.skin.fit
         if fit is not None and fit.is_file():
             h.update(fit.read_bytes())
         return h.hexdigest()[:16]
-
-    @property
-    def fit_path(self) -> Path | None:
-        """The fast skin's fit to the physics skin (`skin.fit`), if the face has one."""
-        return None if self.config.skin.fit is None else self.path.parent / self.config.skin.fit
 
     @property
     def n_features(self) -> int:

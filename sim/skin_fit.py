@@ -13,7 +13,7 @@ set: glued vertices stay, anchors move exactly with their actuators, and the eye
 
     facetwin fit-skin --face mira-tissue --commands 1200 --workers 2
 
-writes the face's `skin.fit` file (skin_fit.npz beside face.yaml) atomically. Work is done in
+writes the face's `skin.fit` file (mira-tissue's skin_fit.npz) atomically. Work is done in
 chunks that are kept beside the output until the fit is written, so an interrupted run resumes.
 The file records a key of everything the equilibria depend on (mesh, glue, anchors and their
 motions, physics parameters, the soft-body code's version); a fast skin whose face no longer
@@ -72,7 +72,7 @@ def fit_key(model: FaceModel) -> str:
     """Hash of what the physics skin's equilibria depend on: mesh, glue, anchor motions, physics
     parameters, and the version of the code that builds the soft body from them."""
     h = hashlib.sha256(PHYSICS_VERSION.encode())
-    h.update((model.path.parent / model.config.skin.mesh).read_bytes())
+    h.update(model.config.skin.mesh.read_bytes())
     h.update(json.dumps({"glued": model.config.skin.glued,
                          "physics": model.config.skin.physics.model_dump()}, sort_keys=True).encode())
     for feature in model.features:
@@ -222,12 +222,12 @@ def save_fit(fit: SkinFit, path: Path) -> None:
 
 def load_fit(model: FaceModel) -> SkinFit:
     """The face's fit, checked against the face; a missing or stale fit is a one-line ConfigError."""
-    path = model.fit_path
+    path = model.config.skin.fit
     regenerate = f"regenerate it with `facetwin fit-skin --face {model.path.parent}`"
     if path is None:
         raise ConfigError(f"{model.path}: skin.fit is not set")
     if not path.is_file():
-        raise ConfigError(f"{model.path}: skin.fit: {path.name} not found beside the config; {regenerate}")
+        raise ConfigError(f"{model.path}: skin.fit: {path} not found; {regenerate}")
     try:
         with np.load(path) as data:
             fit = SkinFit(modes=data["modes"].astype(np.float64), heldout_rms_mm=float(data["heldout_rms_mm"]),
@@ -247,7 +247,7 @@ def load_fit(model: FaceModel) -> SkinFit:
 def run_fit(model: FaceModel, n_commands: int, seed: int, workers: int, out: Path | None = None,
             progress: bool = True) -> tuple[SkinFit, Path]:
     """Collect, fit and write; the chunks of an interrupted run are reused, then removed."""
-    out = out if out is not None else model.fit_path
+    out = out if out is not None else model.config.skin.fit
     if out is None:
         raise ConfigError(f"{model.path}: skin.fit is not set; name the output with --out")
     _split(model, n_commands)  # refuse too few commands before any physics runs

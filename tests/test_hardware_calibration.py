@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from facetwin.app.cli import app
 from facetwin.errors import ConfigError
-from facetwin.face_config import load_face_config
-from facetwin.faces import resolve_face
+from facetwin.face_config import load_spec
 from facetwin.hardware.calibration import (
     CalibrationMap,
     calibration_path,
@@ -38,7 +37,7 @@ def _time_limit():
 
 @pytest.fixture
 def spec():
-    return load_face_config(resolve_face(None)).to_spec()
+    return load_spec()
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from facetwin.errors import BackendError, CommandError, ConfigError
-from facetwin.face_config import load_face_config
-from facetwin.faces import resolve_face
+from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face, parse_backend
 from facetwin.hardware.camera import Camera
 from facetwin.hardware.safety import SafetyConfig
@@ -29,7 +28,7 @@ def _time_limit():
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_face_config(resolve_face(None)).to_spec()
+    return load_spec()
 
 
 def fast_face(kind, spec, max_step=0.25, watchdog=None, **options):

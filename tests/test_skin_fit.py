@@ -92,7 +92,7 @@ def test_too_few_commands_are_refused(model):
 def test_the_fast_skin_is_the_fit_with_the_rig_prescribed(face_dir):
     model = load_face(str(face_dir))
     commands, landmarks, fields = _synthetic(model)
-    save_fit(fit_skin(model, commands, landmarks, seed=0), model.fit_path)
+    save_fit(fit_skin(model, commands, landmarks, seed=0), model.config.skin.fit)
     skin = FastSkin(load_face(str(face_dir)))
     positions = model.spec.command_to_position(commands[:5])
     nodes = np.setdiff1d(fitted_nodes(model), np.concatenate([model.glued, *[f.anchors for f in model.features]]))
@@ -111,7 +111,7 @@ def test_a_missing_fit_names_the_file_and_the_command(face_dir):
 def test_a_fit_of_other_physics_is_refused(face_dir):
     model = load_face(str(face_dir))
     commands, landmarks, _ = _synthetic(model)
-    save_fit(fit_skin(model, commands, landmarks, seed=0), model.fit_path)
+    save_fit(fit_skin(model, commands, landmarks, seed=0), model.config.skin.fit)
     path = face_dir / "face.yaml"
     data = yaml.safe_load(path.read_text())
     data["skin"]["physics"]["stretch"] = 0.2
@@ -170,7 +170,7 @@ def test_the_bundled_fit_belongs_to_its_face():
 
 
 def test_a_face_without_a_fit_keeps_its_elastic_skin(model):
-    assert model.fit_path is None and FastSkin(model).modes.shape == (model.n_features, model.mesh.n_vertices, 3)
+    assert model.config.skin.fit is None and FastSkin(model).modes.shape == (model.n_features, model.mesh.n_vertices, 3)
 
 
 def test_the_command_refuses_too_few_commands_before_any_physics(tmp_path):

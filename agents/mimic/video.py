@@ -70,4 +70,7 @@ class MimicVideo:
 
     def close(self, ok: bool = True) -> None:
         """Finish the file (renamed into place), or drop it when the run failed."""
-        self._writer.__exit__(None if ok else RuntimeError, None, None)
+        if ok:
+            self._writer.close()
+        else:
+            self._writer.abort()

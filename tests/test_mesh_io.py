@@ -1,0 +1,24 @@
+"""The one OBJ reader keeps the landmark numbering and names the file and line of a bad entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from facetwin.errors import ConfigError
+from facetwin.mesh_io import read_obj
+
+
+def test_unreferenced_vertices_keep_their_place(tmp_path):
+    path = tmp_path / "m.obj"
+    path.write_text("# a comment\nv 0 0 0\nv 1 0 0\nv 9 9 9\nvn 0 0 1\nv 0 1 0\nf 1/1 2/2 4/4\n")
+    vertices, faces = read_obj(path)
+    assert vertices.tolist() == [[0, 0, 0], [1, 0, 0], [9, 9, 9], [0, 1, 0]]
+    assert faces.tolist() == [[0, 1, 3]]
+
+
+@pytest.mark.parametrize("bad", ["v 1 2\n", "v 1 two 3\n", "v 0 0 0\nf 1 2 3\n", "v nan 0 0\n"])
+def test_a_bad_entry_names_the_file(tmp_path, bad):
+    path = tmp_path / "m.obj"
+    path.write_text(bad)
+    with pytest.raises(ConfigError, match=str(path)):
+        read_obj(path)
