@@ -15,7 +15,7 @@ from facetwin.hardware.feetech.bus import FeetechBus
 from facetwin.hardware.feetech.emulator import FeetechEmulator
 from facetwin.hardware.maestro.bus import MaestroBus
 from facetwin.hardware.maestro.emulator import MaestroEmulator
-from facetwin.hardware.pca9685 import bus as reg
+from facetwin.hardware.pca9685 import protocol as reg
 from facetwin.hardware.pca9685.bus import PCA9685Bus
 from facetwin.hardware.pca9685.emulator import PCA9685Emulator
 from tests.guards import time_limit
@@ -330,7 +330,7 @@ def test_sts_driver_on_an_scs_servo_fails_clearly():
 
 
 def test_maestro_crc_mode_seals_every_command_and_the_device_checks_it():
-    from facetwin.hardware.maestro.bus import crc7
+    from facetwin.hardware.maestro.protocol import crc7
 
     emulator = MaestroEmulator(devices=(12,), channels_per_device=6, record_targets=True, crc=True)
     with emulator, MaestroBus(emulator.port, channels_per_device=6, timeout=0.02, crc=True) as bus:
