@@ -20,8 +20,10 @@ from facetwin.hardware.dynamixel.bus import DynamixelBus
 from facetwin.hardware.dynamixel.emulator import DynamixelEmulator
 from facetwin.hardware.feetech.bus import FeetechBus, FeetechScsBus
 from facetwin.hardware.feetech.emulator import FeetechEmulator, FeetechScsEmulator
+from facetwin.hardware.maestro import protocol as maestro
 from facetwin.hardware.maestro.bus import MaestroBus
 from facetwin.hardware.maestro.emulator import MaestroEmulator
+from facetwin.hardware.pca9685 import protocol as pca9685
 from facetwin.hardware.pca9685.bus import PCA9685Bus
 from facetwin.hardware.pca9685.emulator import PCA9685Emulator
 from facetwin.hardware.serial_bus.emulator import SerialEmulator
@@ -101,12 +103,10 @@ class _SerialPortKind(BusKind):
 class MaestroKind(_SerialPortKind):
     """Beyond 24 channels, Maestros are chained on one line as devices 12, 13, ..."""
 
-    FIRST_DEVICE = 12
-    """The Maestro's factory device number."""
-
-    def _devices(self, channels: list[int]) -> tuple[int, ...]:
-        n_devices = max(1, math.ceil((max(channels) + 1) / 24))
-        return tuple(range(self.FIRST_DEVICE, self.FIRST_DEVICE + n_devices))
+    @staticmethod
+    def _devices(channels: list[int]) -> tuple[int, ...]:
+        n_devices = max(1, math.ceil((max(channels) + 1) / maestro.CHANNELS))
+        return tuple(range(maestro.FACTORY_DEVICE, maestro.FACTORY_DEVICE + n_devices))
 
     def open_bus(self, address: BackendAddress, channels: list[int]) -> ServoBus:
         return self.bus(address.port, devices=self._devices(channels), **self._baudrate(address))
@@ -138,10 +138,11 @@ class PCA9685Kind(BusKind):
     def parse(self, text: str, rest: str) -> BackendAddress:
         bus, _, addresses = rest.partition(":")
         try:
-            return BackendAddress(kind=self.name, i2c_bus=int(bus),
-                                  i2c_addresses=tuple(int(a, 0) for a in (addresses or "0x40").split(",")))
+            i2c_bus = int(bus)
+            i2c_addresses = tuple(int(a, 0) for a in addresses.split(",")) if addresses else (pca9685.FIRST_ADDRESS,)
         except ValueError:
             raise ConfigError(f"backend {text!r}: expected pca9685:<bus number>:<address>[,<address>...]") from None
+        return BackendAddress(kind=self.name, i2c_bus=i2c_bus, i2c_addresses=i2c_addresses)
 
     def open_bus(self, address: BackendAddress, channels: list[int]) -> ServoBus:
         bus = self.bus(address.i2c_bus, addresses=address.i2c_addresses)
@@ -150,7 +151,8 @@ class PCA9685Kind(BusKind):
         return bus
 
     def start_emulator(self, channels: list[int]) -> tuple[Emulator, BackendAddress]:
-        addresses = tuple(0x40 + i for i in range(max(1, math.ceil((max(channels) + 1) / 16))))
+        n_boards = max(1, math.ceil((max(channels) + 1) / pca9685.CHANNELS))
+        addresses = tuple(range(pca9685.FIRST_ADDRESS, pca9685.FIRST_ADDRESS + n_boards))
         emulator = self.emulator(addresses=addresses)
         return emulator, BackendAddress(kind=self.name, i2c_bus=emulator.smbus(), i2c_addresses=addresses,
                                         emulated=True)

@@ -39,8 +39,8 @@ class MaestroBus(ServoBus):
     def __init__(
         self,
         port: str,
-        devices: Sequence[int] = (12,),
-        channels_per_device: int = 24,
+        devices: Sequence[int] = (mp.FACTORY_DEVICE,),
+        channels_per_device: int = mp.CHANNELS,
         speed: int = 0,
         acceleration: int = 0,
         baudrate: int = 115200,

@@ -30,8 +30,8 @@ class MaestroEmulator(SerialEmulator):
 
     def __init__(
         self,
-        devices: Sequence[int] = (12,),
-        channels_per_device: int = 24,
+        devices: Sequence[int] = (mp.FACTORY_DEVICE,),
+        channels_per_device: int = mp.CHANNELS,
         servo_speed: float = 16000.0,
         rest: int = 6000,
         record_targets: bool = False,

@@ -17,6 +17,10 @@ GET_POSITION = 0x90
 SET_MULTIPLE_TARGETS = 0x9F
 GET_ERRORS = 0xA1
 POLOLU_START = 0xAA
+FACTORY_DEVICE = 12
+"""The device number a Maestro ships with; chained Maestros are numbered on from it."""
+CHANNELS = 24
+"""Channels of the largest Maestro (the Mini Maestro 24)."""
 MAX_TARGET = 0x3FFF
 """Data bytes carry 7 bits each, so values have 14 bits."""
 

@@ -30,7 +30,7 @@ class PCA9685Bus(ServoBus):
     default_half_span = 500
     nudge = (5, 50)
 
-    def __init__(self, bus: int | object, addresses: Sequence[int] = (0x40,), frequency: float = 50.0,
+    def __init__(self, bus: int | object, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), frequency: float = 50.0,
                  retries: int = 3) -> None:
         if not addresses:
             raise BackendError("a PCA9685 bus needs at least one I2C address")

@@ -43,8 +43,8 @@ class PCA9685Emulator:
     transfers fail with EREMOTEIO (what Linux i2c-dev reports for a missing ACK); after `unplug()`
     every transfer does."""
 
-    def __init__(self, addresses: Sequence[int] = (0x40,), servo_speed: float = 4000.0, rest: float = 1500.0,
-                 record_targets: bool = False) -> None:
+    def __init__(self, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), servo_speed: float = 4000.0,
+                 rest: float = 1500.0, record_targets: bool = False) -> None:
         self.addresses = tuple(addresses)
         self.registers = {a: self._power_on() for a in self.addresses}
         n = reg.CHANNELS * len(self.addresses)

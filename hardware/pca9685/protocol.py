@@ -20,6 +20,8 @@ OUTDRV = 0x04
 FULL = 0x10
 """Bit 4 of LEDn_ON_H / LEDn_OFF_H: the channel is fully on / fully off."""
 OSCILLATOR_HZ = 25_000_000
+FIRST_ADDRESS = 0x40
+"""A board's I2C address with no address jumper soldered; chained boards count on from it."""
 CHANNELS = 16
 BLOCK_CHANNELS = 8
 """An SMBus block carries at most 32 bytes: 8 channels of 4 registers."""
