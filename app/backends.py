@@ -13,7 +13,6 @@ from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 
 SIM = "sim"
-HARDWARE_KINDS = ("maestro", "pca9685", "dynamixel", "feetech", "feetech-scs")
 
 
 def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: str = "fast", render: bool = False,
@@ -24,24 +23,35 @@ def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: st
     - "emulated:<bus>": hardware in the loop on the twin (`facetwin.app.hil.open_emulated_face`): the
       hardware code path down to the bytes, a device emulator, the twin as the face's body and,
       unless `camera=False`, perception on its rendered image;
-    - a hardware string such as "maestro:/dev/ttyACM0" (see `facetwin.hardware.backend_url`):
-      the physical face (`options` go to HardwareFace).
+    - a hardware string such as "maestro:/dev/ttyACM0", of a kind in
+      `facetwin.hardware.bus_kinds.BUS_KINDS`: the physical face (`options` go to HardwareFace).
 
     Raises ConfigError for an unknown name."""
     if backend == SIM:
         from facetwin.sim.sim_face import SimFace
 
         return SimFace(face, skin=skin, render=render, **options)
+    from facetwin.hardware.bus_kinds import BUS_KINDS
+
     kind = backend.partition(":")[0]
     if kind == "emulated":
         from facetwin.app.hil import open_emulated_face
 
         return open_emulated_face(backend, face, skin=skin, render=render, **options)
-    if kind in HARDWARE_KINDS:
+    if kind in BUS_KINDS:
         from facetwin.face_config import load_spec
         from facetwin.hardware.backend_url import open_hardware_face
 
         spec = load_spec(face)
         return open_hardware_face(backend, spec, **options)
-    raise ConfigError(f"unknown backend {backend!r}: use sim, maestro:PORT, pca9685:BUS:ADDR, dynamixel:PORT, "
-                      f"feetech:PORT, feetech-scs:PORT or emulated:<bus>")
+    raise ConfigError(f"unknown backend {backend!r}: use {backend_help()}")
+
+
+def backend_help(hardware_only: bool = False) -> str:
+    """The names `open_backend` takes, for help texts and errors: sim (unless `hardware_only`),
+    every bus kind's string (described, when only hardware will do) and emulated:<kind>."""
+    from facetwin.hardware.bus_kinds import hardware_backends
+
+    if hardware_only:
+        return f"{hardware_backends(described=True)} or emulated:<kind>"
+    return f"{SIM}, {hardware_backends()} or emulated:<kind>"

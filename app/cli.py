@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
+from facetwin.app.backends import backend_help
 from facetwin.errors import FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
@@ -231,7 +233,7 @@ def bench(
 
 @app.command()
 def calibrate(
-    backend: str = typer.Option(..., "--backend", help="e.g. maestro:/dev/ttyACM0, pca9685:1:0x40, emulated:maestro"),
+    backend: str = typer.Option(..., "--backend", help=escape(backend_help(hardware_only=True))),
     robot_id: str | None = typer.Option(None, "--robot-id", help="name of this robot (default: <face>-<kind>)"),
     face: str | None = FaceOption,
 ) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
+from facetwin.app.backends import backend_help
 from facetwin.errors import FacetwinError
 
 POLICIES = ("inverse", "nn", "oracle", "rl", "neutral", "random")
@@ -32,8 +34,7 @@ def _print_summary(report: dict) -> None:
 
 def mimic(
     source: str = typer.Option(..., "--source", help="video, image, folder of images, landmarks .npz or webcam:N"),
-    backend: str = typer.Option("sim", "--backend", help="sim, emulated:<bus> or a hardware string "
-                                "(maestro:/dev/ttyACM0, pca9685:1:0x40, dynamixel:PORT, feetech:PORT)"),
+    backend: str = typer.Option("sim", "--backend", help=escape(backend_help())),
     skin: str = typer.Option("fast", "--skin", help="the twin's skin: fast or bullet"),
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICIES)}"),
     model: Path | None = typer.Option(None, "--model", help="the policy model file (default: shipped with the face)"),

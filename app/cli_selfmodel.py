@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
+
+from facetwin.app.backends import backend_help
 
 FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
 
@@ -13,7 +16,7 @@ FaceOption = typer.Option(None, "--face", help="bundled face name, face folder o
 def babble(
     out: Path = typer.Option(..., "--out", help="dataset folder (created; an interrupted one is resumed)"),
     samples: int = typer.Option(50_000, "--samples", min=1, help="samples to record"),
-    backend: str = typer.Option("sim", "--backend", help="sim, emulated:<bus> or a hardware string"),
+    backend: str = typer.Option("sim", "--backend", help=escape(backend_help())),
     face: str | None = FaceOption,
     seed: int = typer.Option(0, "--seed", help="seed of the command draws (shard i uses (seed, i))"),
     shard_size: int = typer.Option(1000, "--shard-size", min=1, help="samples per shard file"),

@@ -1,4 +1,6 @@
-"""The physical face: servo buses, their device emulators, calibration, safety and HardwareFace.
+"""The physical face: one subpackage per bus family (driver, wire format and device emulator
+together) over the shared `serial_bus`, the registry of bus kinds, calibration, safety and
+HardwareFace.
 
 Names are resolved lazily so that importing `facetwin.hardware` needs neither pyserial, smbus2
 nor dynamixel-sdk; each is imported only when a device that needs it is opened.
@@ -10,15 +12,19 @@ from importlib import import_module
 
 _EXPORTS = {
     "ServoBus": "bus",
-    "MaestroBus": "maestro.bus",
-    "PCA9685Bus": "pca9685.bus",
-    "DynamixelBus": "dynamixel.bus",
-    "FeetechBus": "feetech.bus",
-    "FeetechScsBus": "feetech.bus",
-    "MaestroEmulator": "maestro.emulator",
-    "PCA9685Emulator": "pca9685.emulator",
-    "DynamixelEmulator": "dynamixel.emulator",
-    "FeetechEmulator": "feetech.emulator",
+    "SerialServoBus": "serial_bus",
+    "MaestroBus": "maestro",
+    "PCA9685Bus": "pca9685",
+    "DynamixelBus": "dynamixel",
+    "FeetechBus": "feetech",
+    "FeetechScsBus": "feetech",
+    "MaestroEmulator": "maestro",
+    "PCA9685Emulator": "pca9685",
+    "DynamixelEmulator": "dynamixel",
+    "FeetechEmulator": "feetech",
+    "FeetechScsEmulator": "feetech",
+    "BUS_KINDS": "bus_kinds",
+    "BusKind": "bus_kinds",
     "ActuatorCalibration": "calibration",
     "Calibration": "calibration",
     "CalibrationMap": "calibration",

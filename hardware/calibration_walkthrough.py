@@ -180,9 +180,10 @@ def terminal_keys(stream=None) -> Iterator[str]:
 
 def calibrate_interactively(backend: str, spec: FaceSpec, robot_id: str, keys: Iterable[str], show) -> Calibration:
     """Open the bus for `backend`, walk through every actuator, disable the outputs, return the result."""
-    from facetwin.hardware.backend_url import default_channels, open_bus, parse_backend
+    from facetwin.hardware.backend_url import open_bus, parse_backend
+    from facetwin.hardware.bus_kinds import BUS_KINDS
 
-    channels = default_channels(parse_backend(backend).kind, spec.n_actuators)
+    channels = BUS_KINDS[parse_backend(backend).kind].default_channels(spec.n_actuators)
     bus, owned = open_bus(backend, channels, spec.n_actuators)
     try:
         bus.open()

@@ -9,15 +9,17 @@ import numpy as np
 import pytest
 
 from facetwin.errors import BackendError
+from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.dynamixel.bus import DynamixelBus
 from facetwin.hardware.dynamixel.emulator import DynamixelEmulator
-from facetwin.hardware.feetech.bus import FeetechBus
-from facetwin.hardware.feetech.emulator import FeetechEmulator
+from facetwin.hardware.feetech.bus import FeetechBus, FeetechScsBus
+from facetwin.hardware.feetech.emulator import FeetechEmulator, FeetechScsEmulator
 from facetwin.hardware.maestro.bus import MaestroBus
 from facetwin.hardware.maestro.emulator import MaestroEmulator
-from facetwin.hardware.pca9685 import bus as reg
+from facetwin.hardware.pca9685 import protocol as reg
 from facetwin.hardware.pca9685.bus import PCA9685Bus
 from facetwin.hardware.pca9685.emulator import PCA9685Emulator
+from facetwin.hardware.serial_bus.servo_bus import SerialServoBus
 from tests.guards import time_limit
 
 
@@ -204,11 +206,9 @@ def test_pca9685_emulator_ignores_block_writes_without_auto_increment():
 # --- Dynamixel and Feetech -----------------------------------------------------------------------
 
 
-SERIAL_SERVOS = [
-    pytest.param((DynamixelEmulator, DynamixelBus, {}), id="dynamixel"),
-    pytest.param((DynamixelEmulator, DynamixelBus, {"use_sdk": True}), id="dynamixel-sdk"),
-    pytest.param((FeetechEmulator, FeetechBus, {}), id="feetech"),
-]
+SERIAL_SERVOS = [pytest.param((kind.emulator, kind.bus, {}), id=name) for name, kind in BUS_KINDS.items()
+                 if issubclass(kind.bus, SerialServoBus)]
+SERIAL_SERVOS.append(pytest.param((DynamixelEmulator, DynamixelBus, {"use_sdk": True}), id="dynamixel-sdk"))
 
 
 @pytest.fixture(params=SERIAL_SERVOS)
@@ -223,31 +223,37 @@ def servo_pair(request):
         bus.close()
 
 
+def test_every_serial_servo_kind_is_covered():
+    assert {"dynamixel", "feetech", "feetech-scs"} <= {p.id for p in SERIAL_SERVOS}
+
+
 def test_serial_servos_torque_targets_and_positions(servo_pair):
     emulator, bus = servo_pair
+    goals = [bus.default_center - 48, bus.default_center + 52, bus.default_center - 148]
     bus.enable([1, 2, 3])
     wait_for(lambda: all(emulator.enabled().values()))
-    bus.write_targets([1, 2, 3], [2000, 2100, 1900])
+    bus.write_targets([1, 2, 3], goals)
     wait_for(lambda: len(emulator.target_log) == 3)
-    assert emulator.target_log == [(1, 2000), (2, 2100), (3, 1900)]
-    wait_for(lambda: np.allclose(bus.read_positions([1, 2, 3]), [2000, 2100, 1900]))
+    assert emulator.target_log == list(zip([1, 2, 3], goals))
+    wait_for(lambda: np.allclose(bus.read_positions([1, 2, 3]), goals))
     bus.disable([2])
     wait_for(lambda: not emulator.enabled()[2])
 
 
 def test_serial_servos_retry_corrupt_and_truncated_replies(servo_pair):
     emulator, bus = servo_pair
+    rest = [bus.default_center] * 2
     emulator.faults.corrupt_replies = 1
-    np.testing.assert_array_equal(bus.read_positions([1, 2]), [2048, 2048])
+    np.testing.assert_array_equal(bus.read_positions([1, 2]), rest)
     emulator.faults.drop_reply_bytes = 1
-    np.testing.assert_array_equal(bus.read_positions([1, 2]), [2048, 2048])
+    np.testing.assert_array_equal(bus.read_positions([1, 2]), rest)
 
 
 def test_serial_servos_silent_device_is_a_clear_error(servo_pair):
     emulator, bus = servo_pair
     emulator.faults.silent = True
     started = time.monotonic()
-    with pytest.raises(BackendError, match=r"(dynamixel|feetech) on "):
+    with pytest.raises(BackendError, match=f"{bus.kind} on "):
         bus.read_positions([1, 2, 3])
     assert time.monotonic() - started < 2.0
 
@@ -285,7 +291,6 @@ def test_dynamixel_bad_request_crc_is_answered_with_crc_error():
 
 def test_feetech_scs_driver_puts_the_sdks_bytes_on_the_wire():
     """Against a bare pty: exactly the bytes Feetech's SDK sends with End = 1, and a canned reply."""
-    from facetwin.hardware.feetech.bus import FeetechScsBus
     from facetwin.hardware.serial_bus.pty_link import PtyLink
 
     link = PtyLink()
@@ -302,9 +307,8 @@ def test_feetech_scs_driver_puts_the_sdks_bytes_on_the_wire():
 
 def test_feetech_scs_against_its_emulator():
     from facetwin.hardware.feetech import protocol as ft
-    from facetwin.hardware.feetech.bus import FeetechScsBus
 
-    with FeetechEmulator(ids=[1, 2, 3], series=ft.SCS, record_targets=True) as emulator, \
+    with FeetechScsEmulator(ids=[1, 2, 3], record_targets=True) as emulator, \
             FeetechScsBus(emulator.port, ids=[1, 2, 3], timeout=0.02) as bus:
         assert emulator.tables[1][3:5] == bytes.fromhex("05 04")  # model 1284, high byte first
         np.testing.assert_array_equal(bus.read_positions([1, 2, 3]), [512, 512, 512])
@@ -322,15 +326,13 @@ def test_feetech_scs_against_its_emulator():
 
 def test_sts_driver_on_an_scs_servo_fails_clearly():
     """Wrong series: the STS driver's sync read goes unanswered, and the error says what was asked."""
-    from facetwin.hardware.feetech import protocol as ft
-
-    with FeetechEmulator(ids=[1], series=ft.SCS) as emulator, FeetechBus(emulator.port, ids=[1], timeout=0.02) as bus, \
+    with FeetechScsEmulator(ids=[1]) as emulator, FeetechBus(emulator.port, ids=[1], timeout=0.02) as bus, \
             pytest.raises(BackendError, match="no complete reply to sync read of positions after 3 tries"):
         bus.read_positions([1])
 
 
 def test_maestro_crc_mode_seals_every_command_and_the_device_checks_it():
-    from facetwin.hardware.maestro.bus import crc7
+    from facetwin.hardware.maestro.protocol import crc7
 
     emulator = MaestroEmulator(devices=(12,), channels_per_device=6, record_targets=True, crc=True)
     with emulator, MaestroBus(emulator.port, channels_per_device=6, timeout=0.02, crc=True) as bus:

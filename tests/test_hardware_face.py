@@ -12,11 +12,15 @@ import pytest
 from facetwin.errors import BackendError, CommandError, ConfigError
 from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face, parse_backend
+from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.camera import Camera
 from facetwin.hardware.safety import SafetyConfig
+from facetwin.hardware.serial_bus.emulator import SerialEmulator
 from tests.guards import time_limit
 
-KINDS = ["maestro", "pca9685", "dynamixel", "feetech"]
+KINDS = list(BUS_KINDS)
+SERIAL_KINDS = [name for name, kind in BUS_KINDS.items() if issubclass(kind.emulator, SerialEmulator)]
+"""Kinds whose emulator logs the exact targets it parsed (the PCA9685 holds whole ticks)."""
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +97,7 @@ def test_step_paces_to_the_control_rate(spec):
         assert time.monotonic() - started == pytest.approx(6 * spec.control_period, abs=0.05)
 
 
-@pytest.mark.parametrize("kind", ["maestro", "pca9685"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_watchdog_ramps_to_neutral_then_disables(kind, spec):
     timeout, max_step = 0.2, 0.25
     with fast_face(kind, spec, max_step=max_step, watchdog=timeout) as face:
@@ -234,7 +238,7 @@ def test_fuzz_100k_commands_through_hardware_face_to_pca9685(spec):
         _check_device_log(log, lows, highs, steps, neutral, tolerance=1)
 
 
-@pytest.mark.parametrize("kind", ["maestro", "dynamixel", "feetech"])
+@pytest.mark.parametrize("kind", SERIAL_KINDS)
 def test_fuzz_serial_buses_exactly(kind, spec):
     rng = np.random.default_rng(11)
     with fast_face(kind, spec, max_step=0.05) as face:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from facetwin.hardware.channel_runs import contiguous_runs
 from facetwin.hardware.dynamixel import protocol as dx
 from facetwin.hardware.feetech import protocol as ft
-from facetwin.hardware.maestro import bus as maestro
-from facetwin.hardware.pca9685.bus import prescale_for
+from facetwin.hardware.maestro import protocol as maestro
+from facetwin.hardware.pca9685.protocol import prescale_for
 from tests.guards import time_limit
 
 
@@ -39,8 +40,8 @@ def test_maestro_multiple_targets_speed_acceleration_errors():
         maestro.set_target(0, 0x4000)
 
 
-def test_maestro_groups_consecutive_channels():
-    assert maestro.contiguous_runs([(3, 1), (0, 5), (1, 6), (4, 2), (7, 9)]) == [(0, [5, 6]), (3, [1, 2]), (7, [9])]
+def test_consecutive_channels_are_grouped_into_runs():
+    assert contiguous_runs([(3, 1), (0, 5), (1, 6), (4, 2), (7, 9)]) == [(0, [5, 6]), (3, [1, 2]), (7, [9])]
 
 
 def test_pca9685_prescale_for_50_hz():

@@ -13,10 +13,12 @@ from facetwin.app.backends import open_backend
 from facetwin.app.hil import EmulatedFace, open_emulated_face
 from facetwin.command import validate_command
 from facetwin.errors import BackendError, ConfigError
+from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.safety import SafetyConfig
+from facetwin.hardware.serial_bus.servo_bus import SerialServoBus
 from tests.guards import time_limit
 
-KINDS = ["maestro", "pca9685", "dynamixel", "feetech", "feetech-scs"]
+KINDS = list(BUS_KINDS)
 MAX_STEP = 0.25
 """A quarter of the travel per tick: any command is reached within 8 ticks."""
 
@@ -129,8 +131,9 @@ def test_outputs_are_disabled_when_the_loop_fails(kind, model):
         assert all(emulator.enabled()[c] for c in face.hardware.driver.channels)
         raise KeyboardInterrupt
     assert not any(emulator.enabled().values())
-    if kind in ("feetech", "feetech-scs"):
-        assert all(table[40] == 0 for table in emulator.tables.values())  # torque-enable byte cleared
+    bus = face.hardware.bus
+    if isinstance(bus, SerialServoBus):
+        assert all(table[bus.table.torque_enable] == 0 for table in emulator.tables.values())  # torque off
     with pytest.raises(BackendError, match="closed"):
         face.twin.step(model.spec.neutral_command)
 

@@ -2,8 +2,8 @@
 
 Targets are position ticks (0..4095 over one turn). Goal positions go out in one sync write,
 present positions come back from one sync read (each servo answers in turn), torque is
-switched with a sync write of the torque-enable byte. The packets are built here
-(dynamixel_protocol); with `use_sdk=True` the ROBOTIS dynamixel-sdk, an optional extra imported
+switched with a sync write of the torque-enable byte. The packets are built by facetwin
+(`dynamixel.protocol`); with `use_sdk=True` the ROBOTIS dynamixel-sdk, an optional extra imported
 only then, sends the same bytes instead.
 """
 
@@ -14,43 +14,64 @@ from collections.abc import Sequence
 import numpy as np
 
 from facetwin.errors import BackendError
-from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.dynamixel import protocol as dx
-from facetwin.hardware.serial_bus.status_exchange import Status, exchange
-from facetwin.hardware.serial_bus.transport import SerialTransport
+from facetwin.hardware.serial_bus.servo_bus import ControlTable, PositionRequest, SerialServoBus
+from facetwin.hardware.serial_bus.status_exchange import Status
 
 
-class DynamixelBus(ServoBus):
+class DynamixelBus(SerialServoBus):
+    """X-series servos at `ids`; `use_sdk=True` sends the same transactions through dynamixel-sdk."""
+
     kind = "dynamixel"
-    unit = "ticks"
-    can_read = True
-    default_center = 2048
-    default_half_span = 1024
-    nudge = (10, 100)
+    table = ControlTable(dx.ADDR_TORQUE_ENABLE, dx.ADDR_GOAL_POSITION, dx.ADDR_PRESENT_POSITION, dx.POSITION_BYTES)
+    default_baudrate = 57600
 
-    def __init__(self, port: str, ids: Sequence[int] = (), baudrate: int = 57600, timeout: float = 0.05,
+    def __init__(self, port: str, ids: Sequence[int] = (), baudrate: int | None = None, timeout: float = 0.05,
                  retries: int = 3, use_sdk: bool = False) -> None:
-        self.ids = tuple(ids)
-        self.retries = retries
+        super().__init__(port, ids, baudrate, timeout, retries)
         self.use_sdk = use_sdk
-        self.name = f"dynamixel on {port}"
-        self._io = SerialTransport(port, baudrate, timeout, self.name)
         self._sdk = None
 
-    @property
-    def address(self) -> str:
-        return self._io.port
-
-    def open(self) -> None:
+    def _connect(self) -> None:
         if self.use_sdk:
             self._sdk = _SdkLink(self._io.port, self._io.baudrate, self.name, self.retries)
         else:
-            self._io.open()
-        for servo_id in self.ids:
-            self.ping(servo_id)
+            super()._connect()
 
-    def _exchange(self, request: bytes, ids: Sequence[int], what: str) -> dict[int, bytes]:
-        return exchange(self._io, request, ids, what, self.retries, self._read_status)
+    def ping(self, servo_id: int) -> int:
+        """The servo's model number; a clear error if nothing answers at that id."""
+        if self._sdk is not None:
+            return self._sdk.ping(servo_id)
+        return int.from_bytes(super().ping(servo_id)[:2], "little")
+
+    def read_positions(self, channels: Sequence[int]) -> np.ndarray:
+        if self._sdk is None:
+            return super().read_positions(channels)
+        ids = [int(c) for c in channels]
+        return np.asarray(self._sdk.sync_read(self.table.present_position, self.table.position_bytes, ids),
+                          dtype=np.float64)
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+            self._sdk = None
+        super().close()
+
+    def _sync_write(self, address: int, length: int, data: dict[int, bytes]) -> None:
+        if self._sdk is not None:
+            self._sdk.sync_write(address, length, data)
+        else:
+            super()._sync_write(address, length, data)
+
+    def _ping_packet(self, servo_id: int) -> bytes:
+        return dx.packet(servo_id, dx.PING)
+
+    def _sync_write_packet(self, address: int, length: int, data: dict[int, bytes]) -> bytes:
+        return dx.sync_write(address, length, data)
+
+    def _position_requests(self, ids: list[int]) -> list[PositionRequest]:
+        request = dx.sync_read(self.table.present_position, self.table.position_bytes, ids)
+        return [(request, ids, "sync read of positions")]
 
     def _read_status(self) -> Status:
         head = self._io.read(7)
@@ -63,43 +84,11 @@ class DynamixelBus(ServoBus):
         error = packet.params[0] & 0x7F if packet.params else 0
         return Status(packet.servo_id, dx.ERROR_NAMES.get(error, f"error {error}") if error else "", packet.params[1:])
 
-    def ping(self, servo_id: int) -> int:
-        """The servo's model number; a clear error if nothing answers at that id."""
-        if self._sdk is not None:
-            return self._sdk.ping(servo_id)
-        reply = self._exchange(dx.packet(servo_id, dx.PING), [servo_id], f"ping of id {servo_id}")
-        return int.from_bytes(reply[servo_id][:2], "little")
+    def _encode_position(self, value: int) -> bytes:
+        return dx.encode_position(value)
 
-    def _sync_write(self, address: int, length: int, values: dict[int, int]) -> None:
-        if self._sdk is not None:
-            self._sdk.sync_write(address, length, values)
-            return
-        data = {i: int(v).to_bytes(length, "little", signed=True) for i, v in values.items()}
-        self._io.write(dx.sync_write(address, length, data))
-
-    def write_targets(self, channels: Sequence[int], targets: Sequence[int]) -> None:
-        self._sync_write(dx.ADDR_GOAL_POSITION, 4, dict(zip(map(int, channels), map(int, targets))))
-
-    def read_positions(self, channels: Sequence[int]) -> np.ndarray:
-        ids = [int(c) for c in channels]
-        if self._sdk is not None:
-            values = self._sdk.sync_read(dx.ADDR_PRESENT_POSITION, 4, ids)
-        else:
-            replies = self._exchange(dx.sync_read(dx.ADDR_PRESENT_POSITION, 4, ids), ids, "sync read of positions")
-            values = [int.from_bytes(replies[i][:4], "little", signed=True) for i in ids]
-        return np.asarray(values, dtype=np.float64)
-
-    def enable(self, channels: Sequence[int]) -> None:
-        self._sync_write(dx.ADDR_TORQUE_ENABLE, 1, dict.fromkeys(map(int, channels), 1))
-
-    def disable(self, channels: Sequence[int]) -> None:
-        self._sync_write(dx.ADDR_TORQUE_ENABLE, 1, dict.fromkeys(map(int, channels), 0))
-
-    def close(self) -> None:
-        if self._sdk is not None:
-            self._sdk.close()
-            self._sdk = None
-        self._io.close()
+    def _decode_position(self, data: bytes) -> int:
+        return dx.decode_position(data)
 
 
 class _SdkLink:
@@ -133,10 +122,10 @@ class _SdkLink:
             raise BackendError(f"{self.name}: servo {servo_id}: {self.handler.getRxPacketError(error)}")
         return model
 
-    def sync_write(self, address: int, length: int, values: dict[int, int]) -> None:
+    def sync_write(self, address: int, length: int, data: dict[int, bytes]) -> None:
         group = self.sdk.GroupSyncWrite(self.port, self.handler, address, length)
-        for servo_id, value in values.items():
-            group.addParam(servo_id, list(int(value).to_bytes(length, "little", signed=True)))
+        for servo_id, value in data.items():
+            group.addParam(servo_id, list(value))
         self._check(group.txPacket(), f"sync write at address {address}")
 
     def sync_read(self, address: int, length: int, ids: list[int]) -> list[int]:

@@ -30,7 +30,7 @@ class DynamixelEmulator(SerialEmulator):
         table[dx.ADDR_MODEL_NUMBER : dx.ADDR_MODEL_NUMBER + 2] = MODEL_XL430_W250.to_bytes(2, "little")
         table[6] = 45  # firmware version
         table[7] = servo_id
-        table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + 4] = rest.to_bytes(4, "little")
+        table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES] = dx.encode_position(rest)
         return table
 
     def _parse(self) -> None:
@@ -94,11 +94,10 @@ class DynamixelEmulator(SerialEmulator):
         if address <= dx.ADDR_TORQUE_ENABLE < address + len(data):
             servo.enabled = bool(table[dx.ADDR_TORQUE_ENABLE])
         if address <= dx.ADDR_GOAL_POSITION < address + len(data):
-            goal = int.from_bytes(table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + 4], "little", signed=True)
-            self._set_target(servo_id, goal)
+            self._set_target(servo_id, dx.decode_position(table[dx.ADDR_GOAL_POSITION :]))
 
     def _load(self, servo_id: int, address: int, length: int) -> bytes:
         table = self.tables[servo_id]
-        present = round(self.servos[servo_id].position)
-        table[dx.ADDR_PRESENT_POSITION : dx.ADDR_PRESENT_POSITION + 4] = present.to_bytes(4, "little", signed=True)
+        table[dx.ADDR_PRESENT_POSITION : dx.ADDR_PRESENT_POSITION + dx.POSITION_BYTES] = dx.encode_position(
+            round(self.servos[servo_id].position))
         return bytes(table[address : address + length])

@@ -25,6 +25,7 @@ ADDR_MODEL_NUMBER = 0
 ADDR_TORQUE_ENABLE = 64
 ADDR_GOAL_POSITION = 116
 ADDR_PRESENT_POSITION = 132
+POSITION_BYTES = 4
 
 ERROR_NAMES = {1: "result fail", 2: "instruction error", 3: "CRC error", 4: "data range error",
                5: "data length error", 6: "data limit error", 7: "access error"}
@@ -48,6 +49,15 @@ def crc16(data: bytes) -> int:
     for byte in data:
         crc = ((crc << 8) ^ _TABLE[((crc >> 8) ^ byte) & 0xFF]) & 0xFFFF
     return crc
+
+
+def encode_position(value: int) -> bytes:
+    """Positions are signed little-endian registers."""
+    return int(value).to_bytes(POSITION_BYTES, "little", signed=True)
+
+
+def decode_position(data: bytes) -> int:
+    return int.from_bytes(data[:POSITION_BYTES], "little", signed=True)
 
 
 def stuff(body: bytes) -> bytes:

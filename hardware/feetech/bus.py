@@ -5,52 +5,38 @@ Targets are position ticks (STS: 0..4095 over one turn; SCS: 0..1023 over about 
 Goal positions go out in one sync write and torque is switched with a sync write of the
 torque-enable byte. Present positions come back from one sync read on STS servos; SCS servos
 have no sync read, so each is read in turn. The two series differ in the byte order of their
-registers (`feetech_protocol.Series`). A servo that reports a hardware error (overload,
+registers (`feetech.protocol.Series`). A servo that reports a hardware error (overload,
 overheat) stops the face with that error named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-import numpy as np
-
-from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.feetech import protocol as ft
-from facetwin.hardware.serial_bus.status_exchange import Status, exchange
-from facetwin.hardware.serial_bus.transport import SerialTransport
+from facetwin.hardware.serial_bus.servo_bus import ControlTable, PositionRequest, SerialServoBus
+from facetwin.hardware.serial_bus.status_exchange import Status
 
 
-class FeetechBus(ServoBus):
+class FeetechBus(SerialServoBus):
     """STS/SMS servos (little-endian registers, sign-magnitude positions)."""
 
     kind = "feetech"
     series: ClassVar[ft.Series] = ft.STS
-    unit = "ticks"
-    can_read = True
-    default_center = 2048
-    default_half_span = 1024
-    nudge = (10, 100)
+    table = ControlTable(ft.ADDR_TORQUE_ENABLE, ft.ADDR_GOAL_POSITION, ft.ADDR_PRESENT_POSITION, ft.POSITION_BYTES)
+    default_baudrate = 1_000_000
 
-    def __init__(self, port: str, ids: Sequence[int] = (), baudrate: int = 1_000_000, timeout: float = 0.05,
-                 retries: int = 3) -> None:
-        self.ids = tuple(ids)
-        self.retries = retries
-        self.name = f"{self.kind} on {port}"
-        self._io = SerialTransport(port, baudrate, timeout, self.name)
+    def _ping_packet(self, servo_id: int) -> bytes:
+        return ft.packet(servo_id, ft.PING)
 
-    @property
-    def address(self) -> str:
-        return self._io.port
+    def _sync_write_packet(self, address: int, length: int, data: dict[int, bytes]) -> bytes:
+        return ft.sync_write(address, length, data)
 
-    def open(self) -> None:
-        self._io.open()
-        for servo_id in self.ids:
-            self.ping(servo_id)
-
-    def _exchange(self, request: bytes, ids: Sequence[int], what: str) -> dict[int, bytes]:
-        return exchange(self._io, request, ids, what, self.retries, self._read_status)
+    def _position_requests(self, ids: list[int]) -> list[PositionRequest]:
+        address, length = self.table.present_position, self.table.position_bytes
+        if self.series.sync_read:
+            return [(ft.sync_read(address, length, ids), ids, "sync read of positions")]
+        return [(ft.read(i, address, length), [i], f"read of id {i}'s position") for i in ids]
 
     def _read_status(self) -> Status:
         head = self._io.read(4)
@@ -62,31 +48,11 @@ class FeetechBus(ServoBus):
         packet, _ = ft.split(head + rest)
         return Status(packet.servo_id, ", ".join(ft.decode_errors(packet.instruction)), packet.params)
 
-    def ping(self, servo_id: int) -> None:
-        self._exchange(ft.packet(servo_id, ft.PING), [servo_id], f"ping of id {servo_id}")
+    def _encode_position(self, value: int) -> bytes:
+        return self.series.encode_position(value)
 
-    def write_targets(self, channels: Sequence[int], targets: Sequence[int]) -> None:
-        data = {int(c): self.series.encode_position(int(t)) for c, t in zip(channels, targets)}
-        self._io.write(ft.sync_write(ft.ADDR_GOAL_POSITION, 2, data))
-
-    def read_positions(self, channels: Sequence[int]) -> np.ndarray:
-        ids = [int(c) for c in channels]
-        if self.series.sync_read:
-            replies = self._exchange(ft.sync_read(ft.ADDR_PRESENT_POSITION, 2, ids), ids, "sync read of positions")
-        else:
-            replies = {}
-            for i in ids:
-                replies |= self._exchange(ft.read(i, ft.ADDR_PRESENT_POSITION, 2), [i], f"read of id {i}'s position")
-        return np.asarray([self.series.decode_position(replies[i]) for i in ids], dtype=np.float64)
-
-    def enable(self, channels: Sequence[int]) -> None:
-        self._io.write(ft.sync_write(ft.ADDR_TORQUE_ENABLE, 1, {int(c): b"\x01" for c in channels}))
-
-    def disable(self, channels: Sequence[int]) -> None:
-        self._io.write(ft.sync_write(ft.ADDR_TORQUE_ENABLE, 1, {int(c): b"\x00" for c in channels}))
-
-    def close(self) -> None:
-        self._io.close()
+    def _decode_position(self, data: bytes) -> int:
+        return self.series.decode_position(data)
 
 
 class FeetechScsBus(FeetechBus):

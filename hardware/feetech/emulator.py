@@ -6,27 +6,27 @@ retries; SCS servos ignore sync read, which they do not implement."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from facetwin.hardware.feetech import protocol as ft
 from facetwin.hardware.serial_bus.emulator import SerialEmulator
 from facetwin.hardware.servo_model import VirtualServo
 
-SPEED = {"sts": 4000.0, "scs": 2000.0}
-"""Unloaded top speeds in ticks/s: an STS3215 turns about one revolution per second; an SCS0009
-sweeps about 600 degrees per second, 1024 ticks spanning 300 degrees."""
-REST = {"sts": 2048, "scs": 512}
-"""Where the horns start: mid-travel."""
-
 
 class FeetechEmulator(SerialEmulator):
-    """Servos of `series` at `ids`; `servo_speed` in ticks/s. `errors[id]` is the error byte the servo reports."""
+    """STS servos at `ids`; `servo_speed` in ticks/s. `errors[id]` is the error byte the servo reports."""
 
-    def __init__(self, ids: Sequence[int] = tuple(range(1, 27)), series: ft.Series = ft.STS,
-                 servo_speed: float | None = None, rest: int | None = None, record_targets: bool = False) -> None:
-        speed = SPEED[series.name] if servo_speed is None else servo_speed
-        rest = REST[series.name] if rest is None else rest
+    series: ClassVar[ft.Series] = ft.STS
+    default_speed: ClassVar[float] = 4000.0
+    """Unloaded, in ticks/s: an STS3215 turns about one revolution per second."""
+    default_rest: ClassVar[int] = 2048
+    """Where the horns start: mid-travel."""
+
+    def __init__(self, ids: Sequence[int] = tuple(range(1, 27)), servo_speed: float | None = None,
+                 rest: int | None = None, record_targets: bool = False) -> None:
+        speed = self.default_speed if servo_speed is None else servo_speed
+        rest = self.default_rest if rest is None else rest
         super().__init__({i: VirtualServo(float(rest), float(rest), speed) for i in ids}, record_targets)
-        self.series = series
         self.tables = {i: self._table(i, rest) for i in ids}
         self.errors = dict.fromkeys(ids, 0)
 
@@ -34,7 +34,7 @@ class FeetechEmulator(SerialEmulator):
         table = bytearray(128)
         table[ft.ADDR_MODEL_NUMBER : ft.ADDR_MODEL_NUMBER + 2] = self.series.encode_word(self.series.model)
         table[ft.ADDR_ID] = servo_id
-        table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + 2] = self.series.encode_position(rest)
+        table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + ft.POSITION_BYTES] = self.series.encode_position(rest)
         return table
 
     def _parse(self) -> None:
@@ -87,11 +87,20 @@ class FeetechEmulator(SerialEmulator):
         if address <= ft.ADDR_TORQUE_ENABLE < address + len(data):
             self.servos[servo_id].enabled = bool(table[ft.ADDR_TORQUE_ENABLE])
         if address <= ft.ADDR_GOAL_POSITION < address + len(data):
-            goal = self.series.decode_position(table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + 2])
+            goal = self.series.decode_position(table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + ft.POSITION_BYTES])
             self._set_target(servo_id, goal)
 
     def _load(self, servo_id: int, address: int, length: int) -> bytes:
         table = self.tables[servo_id]
-        present = round(self.servos[servo_id].position)
-        table[ft.ADDR_PRESENT_POSITION : ft.ADDR_PRESENT_POSITION + 2] = self.series.encode_position(present)
+        present = self.series.encode_position(round(self.servos[servo_id].position))
+        table[ft.ADDR_PRESENT_POSITION : ft.ADDR_PRESENT_POSITION + ft.POSITION_BYTES] = present
         return bytes(table[address : address + length])
+
+
+class FeetechScsEmulator(FeetechEmulator):
+    """SCS servos: big-endian control table, model number 1284 (SCS0009), no answer to sync read."""
+
+    series = ft.SCS
+    default_speed = 2000.0
+    """An SCS0009 sweeps about 600 degrees per second, 1024 ticks spanning 300 degrees."""
+    default_rest = 512

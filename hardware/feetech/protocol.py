@@ -28,6 +28,7 @@ ADDR_ID = 5
 ADDR_TORQUE_ENABLE = 40
 ADDR_GOAL_POSITION = 42
 ADDR_PRESENT_POSITION = 56
+POSITION_BYTES = 2
 
 ERROR_BITS = ("input voltage", "angle sensor", "overheat", "overcurrent", "bit 4", "overload", "bit 6", "bit 7")
 

@@ -9,104 +9,15 @@ k // per_device-th device.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from facetwin.errors import BackendError
 from facetwin.hardware.bus import ServoBus
+from facetwin.hardware.channel_runs import contiguous_runs
+from facetwin.hardware.maestro import protocol as mp
 from facetwin.hardware.serial_bus.transport import SerialTransport
-
-SET_TARGET = 0x84
-SET_SPEED = 0x87
-SET_ACCELERATION = 0x89
-GET_POSITION = 0x90
-SET_MULTIPLE_TARGETS = 0x9F
-GET_ERRORS = 0xA1
-POLOLU_START = 0xAA
-MAX_TARGET = 0x3FFF
-"""Data bytes carry 7 bits each, so values have 14 bits."""
-
-ERROR_BITS = (
-    "serial signal error",
-    "serial overrun error",
-    "serial buffer full",
-    "serial CRC error",
-    "serial protocol error",
-    "serial timeout",
-    "script stack error",
-    "script call stack error",
-    "script program counter error",
-)
-
-
-def seven_bit(value: int) -> bytes:
-    """A 14-bit value as the low and high 7-bit data bytes the Maestro expects."""
-    if not 0 <= value <= MAX_TARGET:
-        raise ValueError(f"Maestro values have 14 bits, got {value}")
-    return bytes((value & 0x7F, (value >> 7) & 0x7F))
-
-
-def command(code: int, data: bytes, device: int | None = None) -> bytes:
-    """Compact protocol when `device` is None, Pololu protocol (0xAA, device, code & 0x7F) otherwise."""
-    if device is None:
-        return bytes((code,)) + data
-    return bytes((POLOLU_START, device, code & 0x7F)) + data
-
-
-def set_target(channel: int, target: int, device: int | None = None) -> bytes:
-    return command(SET_TARGET, bytes((channel,)) + seven_bit(target), device)
-
-
-def set_multiple_targets(first_channel: int, targets: Sequence[int], device: int | None = None) -> bytes:
-    data = bytes((len(targets), first_channel)) + b"".join(seven_bit(t) for t in targets)
-    return command(SET_MULTIPLE_TARGETS, data, device)
-
-
-def set_speed(channel: int, speed: int, device: int | None = None) -> bytes:
-    """`speed` in 0.25 us per 10 ms; 0 means unlimited."""
-    return command(SET_SPEED, bytes((channel,)) + seven_bit(speed), device)
-
-
-def set_acceleration(channel: int, acceleration: int, device: int | None = None) -> bytes:
-    """`acceleration` in 0.25 us per 10 ms per 80 ms (0..255); 0 means unlimited."""
-    return command(SET_ACCELERATION, bytes((channel,)) + seven_bit(acceleration), device)
-
-
-def get_position(channel: int, device: int | None = None) -> bytes:
-    return command(GET_POSITION, bytes((channel,)), device)
-
-
-def get_errors(device: int | None = None) -> bytes:
-    return command(GET_ERRORS, b"", device)
-
-
-def crc7(message: bytes) -> int:
-    """The CRC byte a Maestro in CRC mode expects after each command: CRC-7 with polynomial 0x91,
-    computed least significant bit first (the manual's example: 83 01 -> 17)."""
-    crc = 0
-    for byte in message:
-        crc ^= byte
-        for _ in range(8):
-            if crc & 1:
-                crc ^= 0x91
-            crc >>= 1
-    return crc
-
-
-def decode_errors(value: int) -> list[str]:
-    return [name for bit, name in enumerate(ERROR_BITS) if value >> bit & 1]
-
-
-def contiguous_runs(pairs: Iterable[tuple[int, int]]) -> list[tuple[int, list[int]]]:
-    """Group (channel, target) pairs into runs of consecutive channels: (first channel, targets)."""
-    runs: list[tuple[int, list[int]]] = []
-    for channel, target in sorted(pairs):
-        if runs and runs[-1][0] + len(runs[-1][1]) == channel:
-            runs[-1][1].append(target)
-        else:
-            runs.append((channel, [target]))
-    return runs
 
 
 class MaestroBus(ServoBus):
@@ -128,8 +39,8 @@ class MaestroBus(ServoBus):
     def __init__(
         self,
         port: str,
-        devices: Sequence[int] = (12,),
-        channels_per_device: int = 24,
+        devices: Sequence[int] = (mp.FACTORY_DEVICE,),
+        channels_per_device: int = mp.CHANNELS,
         speed: int = 0,
         acceleration: int = 0,
         baudrate: int = 115200,
@@ -164,7 +75,7 @@ class MaestroBus(ServoBus):
 
     def _seal(self, packet: bytes) -> bytes:
         """One command as it goes on the line: with its CRC byte in CRC mode."""
-        return packet + bytes((crc7(packet),)) if self.crc else packet
+        return packet + bytes((mp.crc7(packet),)) if self.crc else packet
 
     def open(self) -> None:
         self._io.open()
@@ -184,9 +95,9 @@ class MaestroBus(ServoBus):
         for device, pairs in by_device.items():
             for first, run in contiguous_runs(pairs):
                 if len(run) == 1:
-                    packet += self._seal(set_target(first, run[0], device))
+                    packet += self._seal(mp.set_target(first, run[0], device))
                 else:
-                    packet += self._seal(set_multiple_targets(first, run, device))
+                    packet += self._seal(mp.set_multiple_targets(first, run, device))
         self._io.write(bytes(packet))
 
     def _query(self, request: bytes, n_reply: int, what: str) -> bytes:
@@ -201,7 +112,7 @@ class MaestroBus(ServoBus):
 
     def read_positions(self, channels: Sequence[int]) -> np.ndarray:
         """All positions in one round trip (requests pipelined, replies in order); NaN for a channel that is off."""
-        request = b"".join(self._seal(get_position(local, device)) for device, local in map(self._locate, channels))
+        request = b"".join(self._seal(mp.get_position(local, device)) for device, local in map(self._locate, channels))
         reply = self._query(request, 2 * len(channels), f"get position of channels {list(channels)}")
         positions = np.frombuffer(reply, dtype="<u2").astype(np.float64)
         positions[positions == 0] = np.nan  # 0 means the output is off: the Maestro cannot know where the horn is
@@ -211,16 +122,16 @@ class MaestroBus(ServoBus):
         """The devices' error registers (reading clears them), as names."""
         names: list[str] = []
         for device in self.devices if len(self.devices) > 1 else (None,):
-            value = int.from_bytes(self._query(self._seal(get_errors(device)), 2, "get errors"), "little")
-            names += decode_errors(value)
+            value = int.from_bytes(self._query(self._seal(mp.get_errors(device)), 2, "get errors"), "little")
+            names += mp.decode_errors(value)
         return names
 
     def enable(self, channels: Sequence[int]) -> None:
         """Send the ramp limits; pulses start with the next target (the Maestro has no torque switch)."""
         packet = bytearray()
         for device, local in map(self._locate, channels):
-            packet += self._seal(set_speed(local, self.speed, device))
-            packet += self._seal(set_acceleration(local, self.acceleration, device))
+            packet += self._seal(mp.set_speed(local, self.speed, device))
+            packet += self._seal(mp.set_acceleration(local, self.acceleration, device))
         self._io.write(bytes(packet))
 
     def disable(self, channels: Sequence[int]) -> None:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from facetwin.hardware.maestro import bus as mp
+from facetwin.hardware.maestro import protocol as mp
 from facetwin.hardware.serial_bus.emulator import SerialEmulator
 from facetwin.hardware.servo_model import VirtualServo
 
 _FIXED_LENGTH = {mp.SET_TARGET: 3, mp.SET_SPEED: 3, mp.SET_ACCELERATION: 3, mp.GET_POSITION: 1, mp.GET_ERRORS: 0}
-CRC_ERROR = 1 << 3
-PROTOCOL_ERROR = 1 << 4
 
 
 class MaestroEmulator(SerialEmulator):
@@ -32,8 +30,8 @@ class MaestroEmulator(SerialEmulator):
 
     def __init__(
         self,
-        devices: Sequence[int] = (12,),
-        channels_per_device: int = 24,
+        devices: Sequence[int] = (mp.FACTORY_DEVICE,),
+        channels_per_device: int = mp.CHANNELS,
         servo_speed: float = 16000.0,
         rest: int = 6000,
         record_targets: bool = False,
@@ -55,12 +53,6 @@ class MaestroEmulator(SerialEmulator):
             if pulse.enabled:
                 servo.target = pulse.position
             servo.advance(dt)
-
-    def pulse_positions(self) -> dict[int, float]:
-        """What "get position" would report: the Maestro's output pulse, 0 when off."""
-        with self._lock:
-            self._advance()
-            return {c: (p.position if p.enabled else 0.0) for c, p in self.pulses.items()}
 
     def _parse(self) -> None:
         buf = self._buffer
@@ -101,7 +93,7 @@ class MaestroEmulator(SerialEmulator):
             del buf[:total]
             if self.crc and mp.crc7(packet[:-1]) != packet[-1]:
                 for board in targets:
-                    self.errors[self.devices[board]] |= CRC_ERROR
+                    self.errors[self.devices[board]] |= mp.CRC_ERROR
                 continue
             self.packets += 1
             for board in targets:
@@ -110,7 +102,7 @@ class MaestroEmulator(SerialEmulator):
     def _protocol_error(self, devices, drop: int) -> None:
         del self._buffer[:drop]
         for device in devices:
-            self.errors[device] |= PROTOCOL_ERROR
+            self.errors[device] |= mp.PROTOCOL_ERROR
         for pulse in self.pulses.values():
             pulse.enabled = False
 
@@ -119,7 +111,7 @@ class MaestroEmulator(SerialEmulator):
 
         def channel(local: int) -> int | None:
             if local >= self.channels_per_device:
-                self.errors[self.devices[board]] |= PROTOCOL_ERROR
+                self.errors[self.devices[board]] |= mp.PROTOCOL_ERROR
                 return None
             return base + local
 

@@ -16,32 +16,8 @@ import numpy as np
 
 from facetwin.errors import BackendError
 from facetwin.hardware.bus import ServoBus
-from facetwin.hardware.maestro.bus import contiguous_runs
-
-MODE1 = 0x00
-MODE2 = 0x01
-LED0_ON_L = 0x06
-ALL_LED_ON_L = 0xFA
-PRESCALE = 0xFE
-RESTART = 0x80
-AUTO_INCREMENT = 0x20
-SLEEP = 0x10
-ALLCALL = 0x01
-OUTDRV = 0x04
-FULL = 0x10
-"""Bit 4 of LEDn_ON_H / LEDn_OFF_H: the channel is fully on / fully off."""
-OSCILLATOR_HZ = 25_000_000
-CHANNELS = 16
-BLOCK_CHANNELS = 8
-"""An SMBus block carries at most 32 bytes: 8 channels of 4 registers."""
-
-
-def prescale_for(frequency: float) -> int:
-    return round(OSCILLATOR_HZ / (4096 * frequency)) - 1
-
-
-def led_register(channel: int) -> int:
-    return LED0_ON_L + 4 * channel
+from facetwin.hardware.channel_runs import contiguous_runs
+from facetwin.hardware.pca9685 import protocol as reg
 
 
 class PCA9685Bus(ServoBus):
@@ -54,14 +30,14 @@ class PCA9685Bus(ServoBus):
     default_half_span = 500
     nudge = (5, 50)
 
-    def __init__(self, bus: int | object, addresses: Sequence[int] = (0x40,), frequency: float = 50.0,
+    def __init__(self, bus: int | object, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), frequency: float = 50.0,
                  retries: int = 3) -> None:
         if not addresses:
             raise BackendError("a PCA9685 bus needs at least one I2C address")
         self._bus_arg = bus
         self.addresses = tuple(addresses)
-        self.prescale = prescale_for(frequency)
-        self.period_us = 1e6 * 4096 * (self.prescale + 1) / OSCILLATOR_HZ
+        self.prescale = reg.prescale_for(frequency)
+        self.period_us = reg.period_us(self.prescale)
         self.retries = retries
         self._smbus = None
         self._awake = dict.fromkeys(self.addresses, False)
@@ -74,14 +50,14 @@ class PCA9685Bus(ServoBus):
 
     @property
     def n_channels(self) -> int:
-        return CHANNELS * len(self.addresses)
+        return reg.CHANNELS * len(self.addresses)
 
     def _locate(self, channel: int) -> tuple[int, int]:
         if not 0 <= channel < self.n_channels:
             raise BackendError(
                 f"pca9685 on {self.address}: channel {channel} does not exist (0..{self.n_channels - 1})"
             )
-        board, local = divmod(channel, CHANNELS)
+        board, local = divmod(channel, reg.CHANNELS)
         return self.addresses[board], local
 
     def _call(self, method: str, address: int, *args):
@@ -113,20 +89,21 @@ class PCA9685Bus(ServoBus):
         else:
             self._smbus = self._bus_arg
         for address in self.addresses:
-            mode1 = self._call("read_byte_data", address, MODE1)
+            mode1 = self._call("read_byte_data", address, reg.MODE1)
             # The prescaler only accepts writes while the oscillator sleeps; every output starts fully off.
-            self._call("write_byte_data", address, MODE1, (mode1 & ~RESTART & 0xFF) | SLEEP | AUTO_INCREMENT)
-            self._call("write_byte_data", address, PRESCALE, self.prescale)
-            self._call("write_byte_data", address, MODE2, OUTDRV)
-            self._call("write_i2c_block_data", address, ALL_LED_ON_L, [0, 0, 0, FULL])
+            mode1 = (mode1 & ~reg.RESTART & 0xFF) | reg.SLEEP | reg.AUTO_INCREMENT
+            self._call("write_byte_data", address, reg.MODE1, mode1)
+            self._call("write_byte_data", address, reg.PRESCALE, self.prescale)
+            self._call("write_byte_data", address, reg.MODE2, reg.OUTDRV)
+            self._call("write_i2c_block_data", address, reg.ALL_LED_ON_L, [0, 0, 0, reg.FULL])
             self._awake[address] = False
 
     def _wake(self, address: int) -> None:
-        mode1 = self._call("read_byte_data", address, MODE1)
-        self._call("write_byte_data", address, MODE1, mode1 & ~SLEEP & ~RESTART & 0xFF)
+        mode1 = self._call("read_byte_data", address, reg.MODE1)
+        self._call("write_byte_data", address, reg.MODE1, mode1 & ~reg.SLEEP & ~reg.RESTART & 0xFF)
         time.sleep(0.0005)  # the oscillator needs 500 us before PWM restarts
-        if mode1 & RESTART:
-            self._call("write_byte_data", address, MODE1, (mode1 & ~SLEEP & 0xFF) | RESTART)
+        if mode1 & reg.RESTART:
+            self._call("write_byte_data", address, reg.MODE1, (mode1 & ~reg.SLEEP & 0xFF) | reg.RESTART)
         self._awake[address] = True
 
     def enable(self, channels: Sequence[int]) -> None:
@@ -139,9 +116,9 @@ class PCA9685Bus(ServoBus):
     def _write_blocks(self, pairs_by_address: dict[int, list[tuple[int, list[int]]]]) -> None:
         for address, pairs in pairs_by_address.items():
             for first, run in contiguous_runs(pairs):
-                for start in range(0, len(run), BLOCK_CHANNELS):
-                    block = [b for registers in run[start : start + BLOCK_CHANNELS] for b in registers]
-                    self._call("write_i2c_block_data", address, led_register(first + start), block)
+                for start in range(0, len(run), reg.BLOCK_CHANNELS):
+                    block = [b for registers in run[start : start + reg.BLOCK_CHANNELS] for b in registers]
+                    self._call("write_i2c_block_data", address, reg.led_register(first + start), block)
 
     def write_targets(self, channels: Sequence[int], targets: Sequence[int]) -> None:
         pairs: dict[int, list] = {}
@@ -161,14 +138,14 @@ class PCA9685Bus(ServoBus):
         pairs: dict[int, list] = {}
         for channel in channels:
             address, local = self._locate(int(channel))
-            pairs.setdefault(address, []).append((local, [0, 0, 0, FULL]))
+            pairs.setdefault(address, []).append((local, [0, 0, 0, reg.FULL]))
             self._enabled.discard(int(channel))
         self._write_blocks(pairs)
         for address in pairs:
             board = self.addresses.index(address)
-            if self._awake[address] and not any(c // CHANNELS == board for c in self._enabled):
-                mode1 = self._call("read_byte_data", address, MODE1)
-                self._call("write_byte_data", address, MODE1, (mode1 & ~RESTART & 0xFF) | SLEEP)
+            if self._awake[address] and not any(c // reg.CHANNELS == board for c in self._enabled):
+                mode1 = self._call("read_byte_data", address, reg.MODE1)
+                self._call("write_byte_data", address, reg.MODE1, (mode1 & ~reg.RESTART & 0xFF) | reg.SLEEP)
                 self._awake[address] = False
 
     def close(self) -> None:

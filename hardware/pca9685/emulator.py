@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from facetwin.hardware.pca9685 import bus as reg
+from facetwin.hardware.pca9685 import protocol as reg
 from facetwin.hardware.servo_model import VirtualServo
 
 
@@ -37,20 +37,14 @@ class FakeSMBus:
     def read_byte_data(self, i2c_addr: int, register: int, force: bool | None = None) -> int:
         return self._emulator.read(i2c_addr, register, 1)[0]
 
-    def read_i2c_block_data(self, i2c_addr: int, register: int, length: int, force: bool | None = None) -> list[int]:
-        return self._emulator.read(i2c_addr, register, length)
-
-    def close(self) -> None:
-        """Nothing to release; present because drivers close what they open."""
-
 
 class PCA9685Emulator:
     """Boards at `addresses`; global channel = board index * 16 + channel. Faults: `nack_transfers`
     transfers fail with EREMOTEIO (what Linux i2c-dev reports for a missing ACK); after `unplug()`
     every transfer does."""
 
-    def __init__(self, addresses: Sequence[int] = (0x40,), servo_speed: float = 4000.0, rest: float = 1500.0,
-                 record_targets: bool = False) -> None:
+    def __init__(self, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), servo_speed: float = 4000.0,
+                 rest: float = 1500.0, record_targets: bool = False) -> None:
         self.addresses = tuple(addresses)
         self.registers = {a: self._power_on() for a in self.addresses}
         n = reg.CHANNELS * len(self.addresses)
@@ -91,7 +85,7 @@ class PCA9685Emulator:
         return self.registers[address]
 
     def period_us(self, address: int) -> float:
-        return 1e6 * 4096 * (self.registers[address][reg.PRESCALE] + 1) / reg.OSCILLATOR_HZ
+        return reg.period_us(self.registers[address][reg.PRESCALE])
 
     def transfer(self, address: int, register: int, data: list[int]) -> None:
         with self._lock:

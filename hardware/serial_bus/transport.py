@@ -30,10 +30,6 @@ class SerialTransport:
         except (serial.SerialException, OSError, ValueError) as exc:
             raise BackendError(f"{self.name}: cannot open the port: {exc}") from None
 
-    @property
-    def is_open(self) -> bool:
-        return self._serial is not None
-
     def _port(self):
         if self._serial is None:
             raise BackendError(f"{self.name}: the port is not open")
