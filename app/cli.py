@@ -12,6 +12,15 @@ from pathlib import Path
 
 import typer
 
+from facetwin.app.cli_options import (
+    FaceOption,
+    JsonOption,
+    LandmarkerOption,
+    MaxFramesOption,
+    NeutralOption,
+    SkinOption,
+    SourceOption,
+)
 from facetwin.errors import FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
@@ -24,9 +33,6 @@ app.add_typer(train_app, name="train")
 @app.callback()
 def _root() -> None:
     """A digital twin of an animatronic robot face: simulate, render, mimic, deploy."""
-
-
-FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
 
 
 @app.command()
@@ -58,13 +64,11 @@ def info(face: str | None = FaceOption, as_json: bool = typer.Option(False, "--j
 
 @app.command()
 def track(
-    source: str = typer.Option(..., "--source", help="image, folder of images, video, landmarks .npz or webcam:N"),
+    source: str = SourceOption,
     out: str = typer.Option(..., "--out", help="where to write the landmark track (.npz)"),
     video: str | None = typer.Option(None, "--video", help="also write an overlay video of the mesh (.mp4)"),
-    landmarker: str | None = typer.Option(
-        None, "--landmarker", help="a MediaPipe face_landmarker.task for blendshapes (or $FACETWIN_FACE_LANDMARKER)"
-    ),
-    max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="stop after this many frames"),
+    landmarker: str | None = LandmarkerOption,
+    max_frames: int | None = MaxFramesOption,
 ) -> None:
     """Track a face: 478 landmarks per frame (image space and face frame), head pose, blendshapes."""
     from facetwin.perception.track import track as run_track
@@ -77,11 +81,11 @@ def track(
 
 @app.command()
 def retarget(
-    source: str = typer.Option(..., "--source", help="image, folder of images, video, landmarks .npz or webcam:N"),
+    source: str = SourceOption,
     out: Path = typer.Option(..., "--out", help="where to write the robot targets (.npz)"),
     face: str | None = FaceOption,
-    landmarker: str | None = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task to use"),
-    neutral: str = typer.Option("auto", "--neutral", help="the person's neutral: auto or robot"),
+    landmarker: str | None = LandmarkerOption,
+    neutral: str = NeutralOption,
 ) -> None:
     """Retarget a person's expressions onto the face and store them as a target file that the
     environments and the evaluation replay."""
@@ -102,7 +106,7 @@ def render(
     face: str | None = FaceOption,
     size: int = typer.Option(256, "--size", min=32, max=2048),
     settle: float = typer.Option(1.0, "--settle", min=0.0, help="seconds the command is held before the picture"),
-    skin: str = typer.Option("fast", "--skin", help="fast (linear, quasi-static) or bullet (pybullet soft body)"),
+    skin: str = SkinOption,
 ) -> None:
     """Render the face holding a command or a named pose."""
     import imageio.v2 as imageio
@@ -140,7 +144,7 @@ def showreel(
 
 @app.command()
 def bench(
-    json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
+    json_path: Path | None = JsonOption,
     seconds: float = typer.Option(3.0, "--seconds", min=0.1, help="time per measurement"),
     batch: int = typer.Option(1024, "--batch", min=1),
     clip: Path | None = typer.Option(None, "--clip", help="video for the perception figures (default: bundled sample)"),

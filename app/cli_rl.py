@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from facetwin.app.cli_options import FaceOption, JsonOption, NNDataOption
 from facetwin.errors import ConfigError, FacetwinError
 
 
@@ -23,7 +24,7 @@ def train_rl(
     out: Path = typer.Option(..., "--out", help="run folder: policy, checkpoints, learning curve"),
     targets: str = typer.Option("reachable", "--targets", help="training targets: reachable, human or mix"),
     randomization: str = typer.Option("none", "--randomization", help="domain randomisation: none or default"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+    face: str | None = FaceOption,
     envs: int | None = typer.Option(None, "--envs", min=1, help="faces stepped together (default 64 PPO, 16 SAC)"),
     episode_steps: int = typer.Option(150, "--episode-steps", min=1, help="steps per episode"),
     eval_every: int = typer.Option(100_000, "--eval-every", min=1, help="evaluate every this many steps"),
@@ -67,13 +68,13 @@ def eval_policy(
     policy: Path | None = typer.Option(None, "--policy", help="a saved policy (.zip from `facetwin train rl`)"),
     targets: str = typer.Option("reachable", "--targets", help="reachable, human or mix"),
     episodes: int = typer.Option(32, "--episodes", min=1, help="episodes, run side by side"),
-    json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
+    json_path: Path | None = JsonOption,
     seed: int | None = typer.Option(None, "--seed", help="first episode seed (default: the evaluation seed)"),
     report: Path | None = typer.Option(None, "--report", help="instead, regenerate the results page (markdown) "
                                        "scoring every policy on the people in --media"),
     media: Path | None = typer.Option(None, "--media", help="folder of images and clips of people (--report)"),
-    data: Path | None = typer.Option(None, "--data", help="babbling dataset for the nearest-neighbour baseline"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+    data: Path | None = NNDataOption,
+    face: str | None = FaceOption,
 ) -> None:
     """Score a saved RL policy against the neutral face on the same episodes (mean landmark error,
     mm, overall and per region); or, with --report, regenerate the results page for every policy."""

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
+from facetwin.app.cli_options import BackendOption, FaceOption
 
 
 def babble(
     out: Path = typer.Option(..., "--out", help="dataset folder (created; an interrupted one is resumed)"),
     samples: int = typer.Option(50_000, "--samples", min=1, help="samples to record"),
-    backend: str = typer.Option("sim", "--backend", help="sim, emulated:<bus> or a hardware string"),
+    backend: str = BackendOption,
     face: str | None = FaceOption,
     seed: int = typer.Option(0, "--seed", help="seed of the command draws (shard i uses (seed, i))"),
     shard_size: int = typer.Option(1000, "--shard-size", min=1, help="samples per shard file"),
