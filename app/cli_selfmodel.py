@@ -28,14 +28,13 @@ def babble(
     from facetwin.agents.selfmodel.babble import BabbleConfig
     from facetwin.agents.selfmodel.dataset import record_dataset
     from facetwin.app.backends import open_backend
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.sim.rig import load_face
 
-    config = load_face_config(resolve_face(face))
+    model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
-    with open_backend(backend, face) as face_backend:
-        manifest = record_dataset(face_backend, out, samples, config, babble=babble_config, shard_size=shard_size,
-                                  seed=seed, images=images, backend_name=backend)
+    with open_backend(backend, model) as face_backend:
+        manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
+                                  shard_size=shard_size, seed=seed, images=images, backend_name=backend)
     settled = sum(s["settled"] for s in manifest.shards)
     typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
                f"face {manifest.face} (spec {manifest.spec_digest})")

@@ -68,12 +68,12 @@ def evaluate_people(model: FaceModel, media: Path, data: Path, progress: bool = 
 
 
 def evaluate_backends(model: FaceModel, sequence: TargetSequence, backends: dict[str, dict]) -> dict[str, dict]:
-    """The inverse model driving the sample clip's targets live on each backend."""
+    """The inverse model driving the sample clip's targets live on each backend of `model`."""
     policy = make_policy("inverse", model)
     out = {}
     for label, options in backends.items():
         start = time.perf_counter()
-        with open_backend(options.pop("backend", "sim"), **options) as backend:
+        with open_backend(options.pop("backend", "sim"), model, **options) as backend:
             errors = live_errors(policy, sequence, backend)
         scored = sequence.visible & np.isfinite(errors)
         out[label] = {"live_mm": float(errors[scored].mean()), "frames": int(scored.sum()),
@@ -167,11 +167,10 @@ def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str
     rows = evaluate_people(model, media, data, progress)
     sequence = media_targets(sample, model)
     backends = evaluate_backends(model, sequence, {
-        "twin, fast skin": {"backend": "sim", "face": face},
-        "twin, physics skin (pybullet)": {"backend": "sim", "face": face, "skin": "bullet"},
-        "emulated:maestro, twin in the loop": {"backend": "emulated:maestro", "face": face, "camera": False,
-                                               "pacing": False},
-        "emulated:maestro, camera + perception": {"backend": "emulated:maestro", "face": face, "pacing": False},
+        "twin, fast skin": {"backend": "sim"},
+        "twin, physics skin (pybullet)": {"backend": "sim", "skin": "bullet"},
+        "emulated:maestro, twin in the loop": {"backend": "emulated:maestro", "camera": False, "pacing": False},
+        "emulated:maestro, camera + perception": {"backend": "emulated:maestro", "pacing": False},
     })
     run = run_mimic_job(MimicOptions(source=str(sample), face=face, oracle=False, progress=progress))["summary"]
     results = {"face": model.spec.name, "heldout_command_l1": heldout, "people": rows, "backends": backends,
