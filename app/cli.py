@@ -14,7 +14,6 @@ import typer
 
 from facetwin.app.cli_options import (
     FaceOption,
-    JsonOption,
     LandmarkerOption,
     MaxFramesOption,
     NeutralOption,
@@ -143,95 +142,6 @@ def showreel(
 
 
 @app.command()
-def bench(
-    json_path: Path | None = JsonOption,
-    seconds: float = typer.Option(3.0, "--seconds", min=0.1, help="time per measurement"),
-    batch: int = typer.Option(1024, "--batch", min=1),
-    clip: Path | None = typer.Option(None, "--clip", help="video for the perception figures (default: bundled sample)"),
-    face: str | None = FaceOption,
-) -> None:
-    """Measure the twin (batched face-steps/s, SimFace.step rate, render frames/s), perception
-    (frames/s with decoding, the One Euro filter's jitter reduction and lag) and hardware in the
-    loop on the twin (steps/s, the landmark error perception adds)."""
-    import os
-    import platform
-
-    from rich.console import Console
-    from rich.table import Table
-
-    from facetwin.sim import bench as sim_bench
-
-    results = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "fast_skin": sim_bench.bench_fast_skin(batch=batch, seconds=seconds, face=face),
-        "sim_face_step": sim_bench.bench_sim_face(seconds=seconds, face=face),
-        "render_256": sim_bench.bench_render(size=256, seconds=seconds, face=face),
-        "physics_skin": sim_bench.bench_physics_skin(seconds=seconds, face=face),
-    }
-    from facetwin.faces import sample_clip
-    from facetwin.perception.bench import bench_perception
-
-    clip = clip or sample_clip()
-    if not clip.is_file():
-        raise FacetwinError(f"{clip}: perception benchmark clip not found")
-    results["perception"] = bench_perception(clip)
-    from facetwin.app import hil_bench
-
-    results["hil"] = {
-        "twin_landmarks": hil_bench.bench_hil("maestro", camera=False, seconds=seconds, face=face),
-        "camera_perception": hil_bench.bench_hil("maestro", camera=True, seconds=seconds, face=face),
-        # Ten settled poses per second of budget: 30 at the default, a quick look at --seconds 0.2.
-        "perception_error": hil_bench.perception_error("feetech", n_poses=max(3, round(10 * seconds)), face=face),
-    }
-    from facetwin.envs import bench as envs_bench
-
-    results["envs"] = envs_bench.bench_envs(num_envs=batch, seconds=seconds, face=face)
-    from facetwin.agents import bench as agents_bench
-
-    results["selfmodel"] = agents_bench.bench_inverse(seconds=seconds, batch=batch, face=face)
-
-    table = Table(title="facetwin bench")
-    for column in ("measurement", "per second", "p50 ms", "p95 ms"):
-        table.add_column(column)
-    rows = [
-        (f"batched face-steps (batch {batch}, servo + skin)", results["fast_skin"]["face_steps"]),
-        (f"batched fast-skin landmarks only (batch {batch})", results["fast_skin"]["skin_only"]),
-        ("SimFace.step, single face", results["sim_face_step"]),
-        (f"SimFace.step on the pybullet skin ({results['physics_skin']['nodes']} nodes, "
-         f"{results['physics_skin']['substeps']} substeps)", results["physics_skin"]),
-        (f"render 256x256 ({results['render_256']['gl_renderer']})", results["render_256"]),
-        ("hardware in the loop on the twin (emulated:maestro, unpaced)", results["hil"]["twin_landmarks"]),
-        ("  the same with camera + perception", results["hil"]["camera_perception"]),
-        (f"FaceMimic batched env, {batch} envs (env-steps)", results["envs"]["vector"]),
-        ("  the same, mixed reachable and human targets", results["envs"]["vector_mix"]),
-        ("FaceMimic, one gym.make env (steps)", results["envs"]["single"]),
-        ("inverse self-model, single requests (policy.act)", results["selfmodel"]["single"]),
-        (f"inverse self-model, batch {batch} (policy.act_batch, targets)", results["selfmodel"]["batch"]),
-    ]
-    for name, r in rows:
-        table.add_row(name, f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.3f}", f"{r['latency_ms_p95']:.3f}")
-    p = results["perception"]
-    table.add_row(f"perception, {p['clip']} with decoding ({p['detector']})", f"{p['fps']:,.0f}",
-                  f"{p['latency_ms_p50']:.3f}", f"{p['latency_ms_p95']:.3f}")
-    Console().print(table)
-    b = results["physics_skin"]
-    typer.echo(f"pybullet skin: {b['per_cpu_second']:,.0f} steps/s per CPU-second ({b['physics_hz']:g} Hz physics; "
-               f"goal 300 steps/s)")
-    if "jitter_raw_mm" in p:
-        typer.echo(f"One Euro filter: jitter {p['jitter_raw_mm']:.3f} -> {p['jitter_filtered_mm']:.3f} mm "
-                   f"({100 * p['jitter_reduction']:.0f}% less), "
-                   f"lag {p['lag_frames']:.2f} frames ({p['lag_ms']:.0f} ms)")
-    e = results["hil"]["perception_error"]
-    typer.echo(f"perception on the twin's camera: {e['neutral_error_mm']:.2f} mm at neutral, "
-               f"{e['expressions']['error_mm']:.2f} mm on expressions (motion {e['expressions']['true_motion_mm']:.2f} "
-               f"mm, its error {e['expressions']['motion_error_mm']:.2f} mm)")
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=2))
-        typer.echo(f"wrote {json_path}")
-
-
-@app.command()
 def calibrate(
     backend: str = typer.Option(..., "--backend", help="e.g. maestro:/dev/ttyACM0, pca9685:1:0x40, emulated:maestro"),
     robot_id: str | None = typer.Option(None, "--robot-id", help="name of this robot (default: <face>-<kind>)"),
@@ -253,25 +163,11 @@ def calibrate(
     typer.echo(f"saved {save_calibration(calibration)}")
 
 
-@app.command("fit-skin")
-def fit_skin(
-    face: str | None = FaceOption,
-    commands: int = typer.Option(1200, "--commands", min=1, help="random commands held on the physics skin"),
-    seed: int = typer.Option(1, "--seed", help="seed of the random commands"),
-    workers: int = typer.Option(2, "--workers", min=1, help="processes, one physics skin each"),
-    out: Path | None = typer.Option(None, "--out", help="output .npz (default: the face's skin.fit file)"),
-) -> None:
-    """Fit the fast skin to the physics skin's equilibria and write the face's skin.fit file."""
-    from facetwin.sim.rig import load_face
-    from facetwin.sim.skin_fit import run_fit
-
-    model = load_face(face)
-    fit, path = run_fit(model, commands, seed, workers, out=out)
-    typer.echo(f"wrote {path}: {fit.n_commands} equilibria, held-out RMS {fit.heldout_rms_mm:.3f} mm, "
-               f"fitted RMS {fit.train_rms_mm:.3f} mm")
-
-
 # Commands defined in other modules register here, one block each.
+from facetwin.app import cli_bench  # noqa: E402
+
+app.command("bench")(cli_bench.bench)
+
 from facetwin.app import cli_mimic  # noqa: E402
 
 app.command("mimic")(cli_mimic.mimic)
@@ -286,7 +182,20 @@ train_app.command("inverse")(cli_selfmodel.train_inverse)
 from facetwin.app import cli_rl  # noqa: E402
 
 train_app.command("rl")(cli_rl.train_rl)
-app.command("eval")(cli_rl.eval_policy)
+
+from facetwin.app import cli_eval  # noqa: E402
+
+app.command("eval")(cli_eval.evaluate)
+
+from facetwin.app import cli_faces  # noqa: E402
+
+app.command("build-face")(cli_faces.build_face)
+app.command("fit-skin")(cli_faces.fit_skin)
+app.command("consistency")(cli_faces.consistency)
+
+from facetwin.app.cli_plot import plot_app  # noqa: E402
+
+app.add_typer(plot_app, name="plot")
 
 
 def main() -> None:
