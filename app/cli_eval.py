@@ -25,6 +25,8 @@ def evaluate(
     model: Path | None = typer.Option(None, "--model", help="the inverse model for --selfmodel (default: shipped "
                                       "with the face)"),
     media: Path | None = typer.Option(None, "--media", help="folder of images and clips of people"),
+    heldout: int = typer.Option(5000, "--heldout", min=1, help="fresh babbled faces the self-model is scored on "
+                                "(--report, --selfmodel)"),
     data: Path | None = NNDataOption,
     face: str | None = FaceOption,
 ) -> None:
@@ -32,26 +34,26 @@ def evaluate(
     mm, overall and per region); or, with --report, regenerate the results page for every policy;
     or, with --selfmodel, the self-model's figures (assets/faces/<face>/policies/README.md)."""
     if report is not None:
-        _results_page(report, media, data, face)
+        _results_page(report, media, data, face, heldout)
     elif selfmodel:
-        _selfmodel_figures(data, media, model, face, json_path)
+        _selfmodel_figures(data, media, model, face, heldout, json_path)
     elif policy is not None:
         _rl_policy(policy, targets, episodes, seed, json_path)
     else:
         raise FacetwinError("give --policy (a saved RL policy), --report (the results page) or --selfmodel")
 
 
-def _results_page(report: Path, media: Path | None, data: Path | None, face: str | None) -> None:
+def _results_page(report: Path, media: Path | None, data: Path | None, face: str | None, heldout: int) -> None:
     from facetwin.app.results import build_results
     from facetwin.faces import sample_clip
 
     if media is None or not media.is_dir() or data is None:
         raise FacetwinError("--report needs --media (a folder of images and clips) and --data (a babbling dataset)")
-    build_results(media, data, report, sample=sample_clip(), face=face)
+    build_results(media, data, report, sample=sample_clip(), face=face, heldout_samples=heldout)
     typer.echo(f"wrote {report}")
 
 
-def _selfmodel_figures(data: Path | None, media: Path | None, model: Path | None, face: str | None,
+def _selfmodel_figures(data: Path | None, media: Path | None, model: Path | None, face: str | None, heldout: int,
                        json_path: Path | None) -> None:
     """Held-out command L1 for every baseline and the inverse model and, with `media`, their
     landmark error on each file, printed as JSON."""
@@ -64,7 +66,7 @@ def _selfmodel_figures(data: Path | None, media: Path | None, model: Path | None
         raise FacetwinError("--selfmodel needs --data (a babbling dataset, for the nearest-neighbour baseline)")
     if media is not None and not media.is_dir():
         raise FacetwinError(f"--media {media}: not a folder of images and clips")
-    result = evaluate_selfmodel(data, faces=media, face=face, model=model)
+    result = evaluate_selfmodel(data, faces=media, face=face, model=model, heldout_samples=heldout)
     typer.echo(json.dumps(result, indent=1))
     if json_path is not None:
         with atomic_write(json_path, "w") as handle:
