@@ -8,16 +8,21 @@ asked for: the twin does not load serial drivers, the hardware does not load Ope
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 
+if TYPE_CHECKING:
+    from facetwin.sim.rig import FaceModel
+
 SIM = "sim"
 
 
-def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: str = "fast", render: bool = False,
-                 **options) -> FaceBackend:
-    """Open the face named by `backend`:
+def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None, *, skin: str = "fast",
+                 render: bool = False, **options) -> FaceBackend:
+    """Open the face named by `backend` for `face`: a bundled face name, a face folder or
+    face.yaml, or a FaceModel a caller has already loaded (which is then not loaded again):
 
     - "sim": the twin (with `skin` and `render`; `options` go to SimFace);
     - "emulated:<bus>": hardware in the loop on the twin (`facetwin.app.hil.open_emulated_face`): the
@@ -41,8 +46,9 @@ def open_backend(backend: str = SIM, face: str | Path | None = None, *, skin: st
     if kind in BUS_KINDS:
         from facetwin.face_config import load_spec
         from facetwin.hardware.backend_url import open_hardware_face
+        from facetwin.sim.rig import FaceModel
 
-        spec = load_spec(face)
+        spec = face.spec if isinstance(face, FaceModel) else load_spec(face)
         return open_hardware_face(backend, spec, **options)
     raise ConfigError(f"unknown backend {backend!r}: use {backend_help()}")
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from facetwin.app.backends import backend_help
-from facetwin.errors import FacetwinError
-
-POLICIES = ("inverse", "nn", "oracle", "rl", "neutral", "random")
+from facetwin.agents.policies.registry import POLICY_NAMES
+from facetwin.app.cli_options import (
+    BackendOption,
+    FaceOption,
+    LandmarkerOption,
+    MaxFramesOption,
+    NeutralOption,
+    NNDataOption,
+    SkinOption,
+    SourceOption,
+)
 
 
 def _print_summary(report: dict) -> None:
@@ -33,26 +39,24 @@ def _print_summary(report: dict) -> None:
 
 
 def mimic(
-    source: str = typer.Option(..., "--source", help="video, image, folder of images, landmarks .npz or webcam:N"),
-    backend: str = typer.Option("sim", "--backend", help=escape(backend_help())),
-    skin: str = typer.Option("fast", "--skin", help="the twin's skin: fast or bullet"),
-    policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICIES)}"),
+    source: str = SourceOption,
+    backend: str = BackendOption,
+    skin: str = SkinOption,
+    policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
     model: Path | None = typer.Option(None, "--model", help="the policy model file (default: shipped with the face)"),
-    data: Path | None = typer.Option(None, "--data", help="babbling dataset for --policy nn"),
+    data: Path | None = NNDataOption,
     video: Path | None = typer.Option(None, "--video", help="write the side-by-side video (.mp4)"),
     json_path: Path | None = typer.Option(None, "--json", help="write per-frame commands, errors and a summary"),
-    landmarker: str | None = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task: adds "
-                                          "blendshape agreement between person and twin"),
-    neutral: str = typer.Option("auto", "--neutral", help="the person's neutral face: auto or robot"),
-    max_frames: int | None = typer.Option(None, "--max-frames", min=1),
+    landmarker: str | None = LandmarkerOption,
+    neutral: str = NeutralOption,
+    max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+    face: str | None = FaceOption,
 ) -> None:
-    """Copy a person's expressions onto the face: perception, retargeting, policy, backend."""
+    """Copy a person's expressions onto the face: perception, retargeting, policy, backend; with a
+    landmarker, also the blendshape agreement between person and twin."""
     from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 
-    if policy not in POLICIES:
-        raise FacetwinError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, skin=skin, policy=policy,
                                         model=model, data=data, video=video, json=json_path, landmarker=landmarker,
                                         neutral=neutral, max_frames=max_frames, oracle=oracle))
@@ -67,7 +71,7 @@ def mimic(
 def demo(
     out: Path = typer.Option(Path("out/demo.mp4"), "--out", help="the side-by-side video to write"),
     source: str | None = typer.Option(None, "--source", help="person to copy (default: the bundled sample clip)"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+    face: str | None = FaceOption,
 ) -> None:
     """The main job on the bundled sample: the twin copies a person, with the shipped inverse
     model; writes the side-by-side video and its metrics beside it (.json)."""

@@ -1,5 +1,5 @@
-"""`facetwin train rl` and `facetwin eval`: reinforcement learning on the mimic env, and scoring a
-saved policy. The rooms (agents, envs, stable-baselines3, torch) are imported inside the commands.
+"""`facetwin train rl`: reinforcement learning on the mimic env. The rooms (agents, envs,
+stable-baselines3, torch) are imported inside the command.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from facetwin.errors import ConfigError, FacetwinError
+from facetwin.app.cli_options import FaceOption
+from facetwin.errors import ConfigError
 
 
 def _randomization(value: str) -> str | None:
@@ -23,7 +24,7 @@ def train_rl(
     out: Path = typer.Option(..., "--out", help="run folder: policy, checkpoints, learning curve"),
     targets: str = typer.Option("reachable", "--targets", help="training targets: reachable, human or mix"),
     randomization: str = typer.Option("none", "--randomization", help="domain randomisation: none or default"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
+    face: str | None = FaceOption,
     envs: int | None = typer.Option(None, "--envs", min=1, help="faces stepped together (default 64 PPO, 16 SAC)"),
     episode_steps: int = typer.Option(150, "--episode-steps", min=1, help="steps per episode"),
     eval_every: int = typer.Option(100_000, "--eval-every", min=1, help="evaluate every this many steps"),
@@ -61,46 +62,3 @@ def train_rl(
         with atomic_write(plot) as handle:
             handle.write((out / "learning_curve.png").read_bytes())
         typer.echo(f"  learning curve: {plot}")
-
-
-def eval_policy(
-    policy: Path | None = typer.Option(None, "--policy", help="a saved policy (.zip from `facetwin train rl`)"),
-    targets: str = typer.Option("reachable", "--targets", help="reachable, human or mix"),
-    episodes: int = typer.Option(32, "--episodes", min=1, help="episodes, run side by side"),
-    json_path: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
-    seed: int | None = typer.Option(None, "--seed", help="first episode seed (default: the evaluation seed)"),
-    report: Path | None = typer.Option(None, "--report", help="instead, regenerate the results page (markdown) "
-                                       "scoring every policy on the people in --media"),
-    media: Path | None = typer.Option(None, "--media", help="folder of images and clips of people (--report)"),
-    data: Path | None = typer.Option(None, "--data", help="babbling dataset for the nearest-neighbour baseline"),
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml"),
-) -> None:
-    """Score a saved RL policy against the neutral face on the same episodes (mean landmark error,
-    mm, overall and per region); or, with --report, regenerate the results page for every policy."""
-    if report is not None:
-        from facetwin.app.results import build_results
-        from facetwin.faces import sample_clip
-
-        if media is None or not media.is_dir() or data is None:
-            raise FacetwinError("--report needs --media (a folder of images and clips) and --data (a babbling dataset)")
-        build_results(media, data, report, sample=sample_clip(), face=face)
-        typer.echo(f"wrote {report}")
-        return
-    if policy is None:
-        raise FacetwinError("give --policy (a saved RL policy) or --report (the results page)")
-    from rich.console import Console
-    from rich.table import Table
-
-    from facetwin.agents.rl.evaluation import EVAL_SEED, evaluate_policy_file
-
-    result = evaluate_policy_file(policy, targets, episodes, EVAL_SEED if seed is None else seed, json_path)
-    table = Table(title=f"{policy} ({result['algo']}, {result['trained_steps']:,} steps) on {episodes} "
-                        f"{targets} episodes")
-    for column in ("region", "policy mm", "neutral mm"):
-        table.add_column(column)
-    for region, value in result["policy_region_error_mm"].items():
-        table.add_row(region, f"{value:.3f}", f"{result['neutral_region_error_mm'][region]:.3f}")
-    table.add_row("all movable", f"{result['policy_error_mm']:.3f}", f"{result['neutral_error_mm']:.3f}")
-    Console().print(table)
-    typer.echo(f"ratio to the neutral face: {result['ratio_to_neutral']:.3f}"
-               + (f"; wrote {json_path}" if json_path else ""))

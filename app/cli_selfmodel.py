@@ -6,17 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from facetwin.app.backends import backend_help
-
-FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
+from facetwin.app.cli_options import BackendOption, FaceOption
 
 
 def babble(
     out: Path = typer.Option(..., "--out", help="dataset folder (created; an interrupted one is resumed)"),
     samples: int = typer.Option(50_000, "--samples", min=1, help="samples to record"),
-    backend: str = typer.Option("sim", "--backend", help=escape(backend_help())),
+    backend: str = BackendOption,
     face: str | None = FaceOption,
     seed: int = typer.Option(0, "--seed", help="seed of the command draws (shard i uses (seed, i))"),
     shard_size: int = typer.Option(1000, "--shard-size", min=1, help="samples per shard file"),
@@ -31,14 +28,13 @@ def babble(
     from facetwin.agents.selfmodel.babble import BabbleConfig
     from facetwin.agents.selfmodel.dataset import record_dataset
     from facetwin.app.backends import open_backend
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.sim.rig import load_face
 
-    config = load_face_config(resolve_face(face))
+    model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
-    with open_backend(backend, face) as face_backend:
-        manifest = record_dataset(face_backend, out, samples, config, babble=babble_config, shard_size=shard_size,
-                                  seed=seed, images=images, backend_name=backend)
+    with open_backend(backend, model) as face_backend:
+        manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
+                                  shard_size=shard_size, seed=seed, images=images, backend_name=backend)
     settled = sum(s["settled"] for s in manifest.shards)
     typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
                f"face {manifest.face} (spec {manifest.spec_digest})")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from facetwin.backend import FaceBackend
 from facetwin.errors import BackendError, ConfigError
 from facetwin.observation import FaceObservation
 from facetwin.spec import FaceSpec
+
+if TYPE_CHECKING:
+    from facetwin.sim.rig import FaceModel
 
 SETTLE_TOLERANCE = 0.5
 """Device units: how close every emulated horn must be to its target for the face to be at rest."""
@@ -149,10 +153,12 @@ class EmulatedFace(FaceBackend):
             self.twin.close()
 
 
-def open_emulated_face(backend: str, face: str | Path | None = None, *, skin: str = "fast", render: bool = False,
-                       camera: bool = True, width: int = 256, height: int = 256, landmarker: str | Path | None = None,
-                       smooth: bool = False, **hardware_options) -> EmulatedFace:
-    """The twin in the loop behind `backend` ("emulated:maestro", "emulated:feetech-scs", ...).
+def open_emulated_face(backend: str, face: str | Path | FaceModel | None = None, *, skin: str = "fast",
+                       render: bool = False, camera: bool = True, width: int = 256, height: int = 256,
+                       landmarker: str | Path | None = None, smooth: bool = False,
+                       **hardware_options) -> EmulatedFace:
+    """The twin in the loop behind `backend` ("emulated:maestro", "emulated:feetech-scs", ...)
+    for `face` (a face name or path, or a loaded FaceModel).
 
     `camera`: the twin's rendered image (`width` x `height`) is the face's camera frame and
     landmarks come from perception (`landmarker`: a Tasks model file; `smooth`: One Euro filter);
@@ -171,7 +177,7 @@ def open_emulated_face(backend: str, face: str | Path | None = None, *, skin: st
         if camera:
             from facetwin.hardware.self_perception import SelfPerception
 
-            perception = SelfPerception(face, landmarker, smooth)
+            perception = SelfPerception(twin.model.path, landmarker, smooth)
         return EmulatedFace(hardware, twin, perception, render)
     except BaseException:
         if hardware is not None:

@@ -72,10 +72,7 @@ def run_mimic_job(options: MimicOptions) -> dict:
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(open_backend(options.backend, options.face,
-                                                   skin=options.skin, **backend_options))
-        if backend.spec.digest != model.spec.digest:
-            raise ConfigError(f"backend {options.backend!r} is face {backend.spec.name!r}, not {model.spec.name!r}")
+        backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin, **backend_options))
         stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
                                                   neutral=options.neutral))
         images = _TwinImages(backend)

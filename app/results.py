@@ -17,13 +17,14 @@ import numpy as np
 from tqdm import tqdm
 
 from facetwin.agents.mimic.evaluation import live_errors, score_policy
-from facetwin.agents.policies.registry import make_policy
+from facetwin.agents.policies.registry import load_selfmodel, make_policy
 from facetwin.agents.selfmodel.evaluation import (
     IMAGE_SUFFIXES,
     babble_heldout,
     heldout_command_l1,
     media_files,
     media_targets,
+    plot_training,
 )
 from facetwin.app.backends import open_backend
 from facetwin.atomic import atomic_write
@@ -68,12 +69,12 @@ def evaluate_people(model: FaceModel, media: Path, data: Path, progress: bool = 
 
 
 def evaluate_backends(model: FaceModel, sequence: TargetSequence, backends: dict[str, dict]) -> dict[str, dict]:
-    """The inverse model driving the sample clip's targets live on each backend."""
+    """The inverse model driving the sample clip's targets live on each backend of `model`."""
     policy = make_policy("inverse", model)
     out = {}
     for label, options in backends.items():
         start = time.perf_counter()
-        with open_backend(options.pop("backend", "sim"), **options) as backend:
+        with open_backend(options.pop("backend", "sim"), model, **options) as backend:
             errors = live_errors(policy, sequence, backend)
         scored = sequence.visible & np.isfinite(errors)
         out[label] = {"live_mm": float(errors[scored].mean()), "frames": int(scored.sum()),
@@ -156,7 +157,8 @@ def plot_clip(row: dict, fps: float, path: Path) -> Path:
 
 def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str | None = None,
                   heldout_samples: int = 5000, progress: bool = True) -> dict:
-    """Measure everything, write `out` (markdown), its pictures beside it in img/, and a JSON twin."""
+    """Measure everything, write `out` (markdown), its pictures beside it in img/ (the shipped
+    self-models' learning curves among them), and a JSON twin."""
     from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 
     model = load_face(face)
@@ -167,16 +169,17 @@ def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str
     rows = evaluate_people(model, media, data, progress)
     sequence = media_targets(sample, model)
     backends = evaluate_backends(model, sequence, {
-        "twin, fast skin": {"backend": "sim", "face": face},
-        "twin, physics skin (pybullet)": {"backend": "sim", "face": face, "skin": "bullet"},
-        "emulated:maestro, twin in the loop": {"backend": "emulated:maestro", "face": face, "camera": False,
-                                               "pacing": False},
-        "emulated:maestro, camera + perception": {"backend": "emulated:maestro", "face": face, "pacing": False},
+        "twin, fast skin": {"backend": "sim"},
+        "twin, physics skin (pybullet)": {"backend": "sim", "skin": "bullet"},
+        "emulated:maestro, twin in the loop": {"backend": "emulated:maestro", "camera": False, "pacing": False},
+        "emulated:maestro, camera + perception": {"backend": "emulated:maestro", "pacing": False},
     })
     run = run_mimic_job(MimicOptions(source=str(sample), face=face, oracle=False, progress=progress))["summary"]
     results = {"face": model.spec.name, "heldout_command_l1": heldout, "people": rows, "backends": backends,
                "mimic_sample": run}
     sample_row = next((r for r in rows if r["file"] == sample.name and r.get("live_series")), None)
+    plot_training(load_selfmodel(model.spec, "forward"), load_selfmodel(model.spec, "inverse"),
+                  img / "selfmodel_training.png")
     plot_people(rows, img / "results_people.png")
     if sample_row is not None:
         fps = 1.0 / float(np.median(np.diff(sequence.time))) if len(sequence) > 1 else 30.0

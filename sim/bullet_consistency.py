@@ -7,20 +7,16 @@ is at most the larger of 0.5 mm and 10% of the mean displacement from the neutra
 
 A face whose fast skin is fitted to its physics skin (`skin.fit`, written by `facetwin fit-skin`
 from seed-1 commands) is compared here on commands the fit never saw (seed 0).
-
-    python -m facetwin.sim.bullet_consistency --commands 100 --json consistency.json
+`facetwin consistency` runs this measurement.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from facetwin.atomic import atomic_write
 from facetwin.sim.bullet_skin import BulletSkin
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel, load_face
@@ -98,25 +94,3 @@ def measure_consistency(model: FaceModel | None = None, n_commands: int = 100, s
         settle_seconds_mean=float(settle.mean()), settle_seconds_max=float(settle.max()), wall_seconds=wall,
     )
 
-
-def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Measure the equilibrium agreement of the physics and the fast skin.")
-    parser.add_argument("--face", default=None, help="bundled face name, face folder or face.yaml (default: mira)")
-    parser.add_argument("--commands", type=int, default=100, help="random commands to hold (default 100)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
-    args = parser.parse_args(argv)
-    report = measure_consistency(load_face(args.face), n_commands=args.commands, seed=args.seed, progress=True)
-    print(report.summary())
-    print("by region (mm): " + ", ".join(f"{k} {v:.2f}" for k, v in report.region_rms_mm.items()))
-    print(f"settling: mean {report.settle_seconds_mean:.2f} s, max {report.settle_seconds_max:.2f} s simulated; "
-          f"{report.wall_seconds:.1f} s wall")
-    if args.json is not None:
-        with atomic_write(args.json, "w") as handle:
-            json.dump(asdict(report), handle, indent=2)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,17 +1,13 @@
-"""Pictures of the physics skin's dynamics for docs/physics.md.
-
-    python -m facetwin.sim.physics_plots --out docs/img [--face mira-tissue]
-
-writes `physics_step_response_<face>.png` (a step command on a few actuators: the command, the
+"""Pictures of the physics skin's dynamics for docs/physics.md, which `facetwin plot physics`
+writes: `physics_step_response_<face>.png` (a step command on a few actuators: the command, the
 servo linkage and a skin landmark over time, fast skin against physics skin) and
 `physics_interaction_<face>.png` (jaw open plus a lip-corner pull: how far the physics skin departs
-from the sum of the two motions, which the linear skin reproduces exactly), and prints the
-figures the docs quote.
+from the sum of the two motions, which the linear skin reproduces exactly), with the figures the
+docs quote.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +15,7 @@ import numpy as np
 from facetwin.atomic import atomic_write
 from facetwin.sim.bullet_skin import BulletSkin
 from facetwin.sim.fast_skin import FastSkin
-from facetwin.sim.rig import FaceModel, load_face
+from facetwin.sim.rig import FaceModel
 from facetwin.sim.sim_face import SimFace
 
 STEP_ACTUATORS = ("lip_corner_puller_L", "jaw_open", "brow_inner_raiser_L", "upper_lip_raiser")
@@ -181,26 +177,3 @@ def plot_interaction(model: FaceModel, path: Path) -> dict:
     return {"max_mm": float(size.max()), "mean_mm": float(size.mean()), "over_1mm": int((size > 1.0).sum()),
             "argmax": int(np.argmax(size)), "fast_max_mm": float(fast_size.max())}
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Plot the physics skin's step responses and an interaction case.")
-    parser.add_argument("--out", type=Path, default=Path("docs/img"), help="folder for the PNGs")
-    parser.add_argument("--face", default=None, help="bundled face name, face folder or face.yaml (default: mira)")
-    args = parser.parse_args(argv)
-    model = load_face(args.face)
-    steps = args.out / f"physics_step_response_{model.spec.name}.png"
-    interaction = args.out / f"physics_interaction_{model.spec.name}.png"
-    for row in plot_step_responses(model, steps):
-        print(f"{row['actuator']:22s} landmark {row['landmark']:3d}: final fast {row['fast_final_mm']:.2f} mm, "
-              f"physics {row['bullet_final_mm']:.2f} mm; overshoot {row['bullet_overshoot_pct']:.1f}% "
-              f"(fast {row['fast_overshoot_pct']:.1f}%); settles within 5% in {1000 * row['bullet_settle_s']:.0f} ms "
-              f"(fast {1000 * row['fast_settle_s']:.0f} ms)")
-    result = plot_interaction(model, interaction)
-    print(f"interaction: max {result['max_mm']:.2f} mm at landmark {result['argmax']}, "
-          f"mean {result['mean_mm']:.2f} mm, "
-          f"{result['over_1mm']} landmarks over 1 mm; fast skin max {result['fast_max_mm']:.2e} mm")
-    print(f"wrote {steps} and {interaction}")
-
-
-if __name__ == "__main__":
-    main()

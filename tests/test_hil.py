@@ -154,6 +154,17 @@ def test_only_emulated_backends_have_a_twin_in_the_loop():
         open_backend("emulated:servo2040")
 
 
+def test_a_loaded_face_model_is_opened_as_it_is():
+    """A caller that has loaded the face passes its FaceModel, and the backend does not load it again."""
+    from facetwin.sim.rig import load_face
+
+    tissue = load_face("mira-tissue")
+    with open_backend("sim", tissue) as twin:
+        assert twin.model is tissue
+    with emulated("maestro", face=tissue) as face:
+        assert face.twin.model is tissue and face.spec.digest == tissue.spec.digest
+
+
 def test_render_gives_the_twins_image_without_the_camera(model):
     with emulated("pca9685", render=True, width=96, height=64) as face:
         observation = face.reset()

@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from facetwin.agents.policies.policy import Policy
 from facetwin.errors import CommandError, ConfigError
 from facetwin.spec import N_LANDMARKS, FaceSpec
+
+if TYPE_CHECKING:
+    from facetwin.agents.selfmodel.models import SelfModel
 
 POLICY_NAMES = ("neutral", "random", "nn", "inverse", "oracle", "rl")
 
@@ -82,11 +86,25 @@ def _spec(spec_or_face) -> FaceSpec:
     return spec if isinstance(spec, FaceSpec) else _face_model(spec_or_face).spec
 
 
-def default_model_path(spec: FaceSpec) -> Path:
-    """Where a face keeps its shipped inverse model: assets/faces/<name>/policies/inverse.pt."""
+def default_model_path(spec: FaceSpec, kind: str = "inverse") -> Path:
+    """Where a face keeps its shipped self-model of `kind` (inverse or forward, the one the inverse
+    was trained through): assets/faces/<name>/policies/<kind>.pt."""
     from facetwin.faces import faces_root
 
-    return faces_root() / spec.name / "policies" / "inverse.pt"
+    return faces_root() / spec.name / "policies" / f"{kind}.pt"
+
+
+def load_selfmodel(spec: FaceSpec, kind: str = "inverse", model: str | Path | SelfModel | None = None) -> SelfModel:
+    """The self-model of `kind` for the face: `model` (a file, or a SelfModel already loaded), else
+    the one the face ships; ConfigError when the face ships none or the file is another face's."""
+    from facetwin.agents.selfmodel.models import SelfModel
+
+    if model is None:
+        model = default_model_path(spec, kind)
+        if not model.is_file():
+            raise ConfigError(f"face {spec.name!r} ships no {kind} model ({model}); train one with "
+                              f"`facetwin train {kind}` and pass it as the model")
+    return model if isinstance(model, SelfModel) else SelfModel.load(model, spec, kind=kind)
 
 
 def make_policy(name: str, spec_or_face=None, *, model=None, data=None, seed: int | None = None) -> Policy:
@@ -112,16 +130,9 @@ def make_policy(name: str, spec_or_face=None, *, model=None, data=None, seed: in
         return NearestNeighbourPolicy.from_dataset(_spec(spec_or_face), data)
     if name == "inverse":
         from facetwin.agents.policies.inverse import InversePolicy
-        from facetwin.agents.selfmodel.models import SelfModel
 
         spec = _spec(spec_or_face)
-        if model is None:
-            model = default_model_path(spec)
-            if not model.is_file():
-                raise ConfigError(f"face {spec.name!r} ships no inverse model ({model}); train one with "
-                                  f"`facetwin train inverse` and pass it as the model")
-        loaded = model if isinstance(model, SelfModel) else SelfModel.load(model, spec, kind="inverse")
-        return InversePolicy(loaded, spec)
+        return InversePolicy(load_selfmodel(spec, "inverse", model), spec)
     if name == "oracle":
         from facetwin.agents.policies.oracle import OraclePolicy
 

@@ -78,28 +78,18 @@ class ForwardNet(nn.Module):
 
 @dataclass
 class LandmarkCodec:
-    """Landmarks <-> network vectors: displacement from `neutral` (478, 3) divided by `scale` mm;
-    the inverse model sees the `movable` landmarks only."""
+    """Landmarks as network vectors: displacement from `neutral` (478, 3) divided by `scale` mm;
+    the inverse model sees the `movable` landmarks only (InversePolicy folds that encoding into
+    the network's first layer)."""
 
     neutral: np.ndarray
     movable: np.ndarray
     scale: float
 
-    def encode_movable(self, landmarks: np.ndarray) -> np.ndarray:
-        """(..., 478, 3) -> (..., n_movable * 3) float32."""
-        landmarks = np.asarray(landmarks, dtype=np.float32)
-        shifted = (landmarks[..., self.movable, :] - self.neutral[self.movable]) / self.scale
-        return shifted.reshape(*landmarks.shape[:-2], -1).astype(np.float32)
-
     def encode_all(self, landmarks: np.ndarray) -> np.ndarray:
         """(..., 478, 3) -> (..., 478 * 3) float32."""
         landmarks = np.asarray(landmarks, dtype=np.float32)
         return ((landmarks - self.neutral) / self.scale).reshape(*landmarks.shape[:-2], -1).astype(np.float32)
-
-    def decode_all(self, vectors: np.ndarray) -> np.ndarray:
-        """(..., 478 * 3) -> landmarks (..., 478, 3) float32."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        return (self.neutral + self.scale * vectors.reshape(*vectors.shape[:-1], N_LANDMARKS, 3)).astype(np.float32)
 
 
 @dataclass

@@ -1,0 +1,25 @@
+"""The options several commands take, each defined once so that it reads the same in every
+command's help. Options that only look alike (`--out`, `--seed`, `--size`) mean something else in
+each command and stay with it."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from facetwin.app.backends import backend_help
+
+FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
+SourceOption = typer.Option(..., "--source", help="a person: video, image, folder of images, landmarks .npz "
+                            "or webcam:N")
+LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task, for blendshapes "
+                                "(default: $FACETWIN_FACE_LANDMARKER, else none)")
+NeutralOption = typer.Option("auto", "--neutral", help="the person's neutral face: auto (estimated from a stream, "
+                             "the face's own for stills) or robot (the face's own)")
+BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))
+SkinOption = typer.Option("fast", "--skin", help="the twin's skin: fast (linear, quasi-static) or bullet "
+                          "(pybullet soft body)")
+MaxFramesOption = typer.Option(None, "--max-frames", min=1, help="stop after this many frames")
+NNDataOption = typer.Option(None, "--data", help="babbling dataset folder (facetwin babble --out) for the "
+                            "nearest-neighbour policy")
+JsonOption = typer.Option(None, "--json", help="also write the figures as JSON")
