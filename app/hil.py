@@ -120,10 +120,12 @@ class EmulatedFace(FaceBackend):
         return self.twin.render()
 
     def _complete(self, observation: FaceObservation) -> FaceObservation:
+        """Without perception, the twin's landmarks and head pose: copies, since `twin_observation`
+        keeps the originals and an observation is the caller's to keep or change."""
         if self.perception is None:
             twin = self.sync_twin()
-            observation.landmarks = twin.landmarks
-            observation.head_pose = twin.head_pose
+            observation.landmarks = twin.landmarks.copy()
+            observation.head_pose = twin.head_pose.copy()
             if self._render:
                 observation.image = self.twin.render()
         return observation

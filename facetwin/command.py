@@ -1,7 +1,7 @@
 """The one gate every command passes before it may move anything.
 
-Shared by the twin and the hardware so that a NaN or a wrong shape is rejected the same way
-everywhere, with a message that says which actuator is at fault.
+Shared by the twin and the hardware so that a NaN, a wrong shape or a wrong dtype is rejected
+the same way everywhere, with a message that says which actuator is at fault.
 """
 
 from __future__ import annotations
@@ -11,22 +11,27 @@ import numpy as np
 from facetwin.errors import CommandError
 from facetwin.spec import FaceSpec
 
+REAL_KINDS = "iuf"
+"""Integer and floating-point dtypes. NumPy would also cast booleans, complex numbers (dropping the
+imaginary part), numeric strings and dates to floats; none of them is a command a policy meant."""
+
 
 def validate_command(spec: FaceSpec, command) -> np.ndarray:
     """Return `command` as float32 clipped to [-1, 1], or raise CommandError.
 
-    Accepts a sequence/array of `spec.n_actuators` numbers or a mapping of actuator name to
+    Accepts a sequence/array of `spec.n_actuators` real numbers or a mapping of actuator name to
     command (unnamed actuators stay neutral).
     """
     if isinstance(command, dict):
         values = spec.neutral_command.astype(np.float64)
         for name, value in command.items():
-            values[spec.index(name)] = value
+            index = spec.index(name)
+            number = _real(value, f"command for {name!r}")
+            if number.shape != ():
+                raise CommandError(f"command for {name!r} has shape {number.shape}, expected one number")
+            values[index] = number
         command = values
-    try:
-        array = np.asarray(command, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise CommandError(f"command is not numeric: {exc}") from None
+    array = _real(command, "command")
     if array.shape != (spec.n_actuators,):
         raise CommandError(
             f"command has shape {array.shape}, expected ({spec.n_actuators},) for face {spec.name!r}"
@@ -36,3 +41,14 @@ def validate_command(spec: FaceSpec, command) -> np.ndarray:
         names = [spec.actuators[i].name for i in np.flatnonzero(bad)]
         raise CommandError(f"command has non-finite values for {', '.join(names)}")
     return np.clip(array, -1.0, 1.0).astype(np.float32)
+
+
+def _real(value, what: str) -> np.ndarray:
+    """`value` as a float64 array, or CommandError naming `what` when it is not real numbers."""
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # a ragged sequence
+        raise CommandError(f"{what} is not an array of numbers: {exc}") from None
+    if array.dtype.kind not in REAL_KINDS:
+        raise CommandError(f"{what} has dtype {array.dtype}, expected real numbers (integers or floats)")
+    return array.astype(np.float64, copy=False)

@@ -13,7 +13,7 @@ class ConfigError(FacetwinError):
 
 
 class CommandError(FacetwinError, ValueError):
-    """A command has the wrong shape or non-finite values; it never reaches an actuator."""
+    """A command has the wrong shape or dtype, or non-finite values; it never reaches an actuator."""
 
 
 class BackendError(FacetwinError):

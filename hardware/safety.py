@@ -1,6 +1,6 @@
 """The one gate between a policy and a servo: every target any bus receives is made here.
 
-In order: the contract's `validate_command` (NaN, infinity, wrong shape -> CommandError;
+In order: the contract's `validate_command` (NaN, infinity, wrong shape or dtype -> CommandError;
 values clipped to [-1, 1]), the calibration maps commands to device units, targets are
 clamped to the calibrated [min, max], and each target moves at most `max_step` of its
 actuator's calibrated travel per control tick (LeRobot's `max_relative_target`). The bus is
