@@ -22,13 +22,13 @@ import time
 import numpy as np
 import pytest
 
-from facetwin.app.backends import HARDWARE_KINDS, SIM, open_backend
+from facetwin.app.backends import SIM, open_backend
 from facetwin.app.hil import EmulatedFace
 from facetwin.backend import FaceBackend
 from facetwin.errors import BackendError, CommandError
-from facetwin.face_config import load_face_config
-from facetwin.faces import resolve_face
+from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import default_channels, open_bus
+from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.calibration import default_calibration
 from facetwin.hardware.safety import SafetyConfig
 from facetwin.observation import FaceObservation
@@ -38,7 +38,7 @@ from tests.guards import time_limit
 BACKENDS = [
     pytest.param(SIM, "fast", id="sim-fast"),
     pytest.param(SIM, "bullet", id="sim-bullet"),
-    *(pytest.param(f"emulated:{kind}", "fast", id=f"emulated-{kind}") for kind in HARDWARE_KINDS),
+    *(pytest.param(f"emulated:{kind}", "fast", id=f"emulated-{kind}") for kind in BUS_KINDS),
 ]
 MAX_STEP = 0.25
 """A quarter of the travel per tick on the emulated faces, so short runs go somewhere."""
@@ -59,7 +59,7 @@ def _time_limit():
 @pytest.fixture(scope="module")
 def config_spec() -> FaceSpec:
     """The spec as the face config states it, with no backend involved."""
-    return load_face_config(resolve_face(None)).to_spec()
+    return load_spec(None)
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_the_spec_is_the_face_configs_before_anything_connects(backend, skin, co
             assert face.emulator.servo_positions() == face.emulator.targets()
 
 
-@pytest.mark.parametrize("kind", HARDWARE_KINDS)
+@pytest.mark.parametrize("kind", BUS_KINDS)
 def test_a_physical_face_has_its_spec_without_opening_its_port(kind, tmp_path, config_spec):
     """The port does not exist: opening the face, reading its spec and closing it never touch it;
     only `reset` connects, and fails with a one-line error."""

@@ -73,10 +73,9 @@ def test_plot_training_draws_the_shipped_models_curves(tmp_path):
 
 def test_plot_training_refuses_another_faces_model(tmp_path):
     from facetwin.agents.policies.registry import default_model_path
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
 
-    mira = default_model_path(load_face_config(resolve_face("mira")).to_spec(), "forward")
+    mira = default_model_path(load_spec("mira"), "forward")
     result = runner.invoke(app, ["plot", "training", "--face", "mira-tissue", "--forward", str(mira),
                                  "--out", str(tmp_path)])
     assert result.exit_code != 0 and "mira" in str(result.exception)
