@@ -49,10 +49,9 @@ def training(
     selfmodel_training.png."""
     from facetwin.agents.policies.registry import load_selfmodel
     from facetwin.agents.selfmodel.evaluation import plot_training
-    from facetwin.face_config import load_face_config
-    from facetwin.faces import resolve_face
+    from facetwin.face_config import load_spec
 
-    spec = load_face_config(resolve_face(face)).to_spec()
+    spec = load_spec(face)
     models = {"forward": load_selfmodel(spec, "forward", forward), "inverse": load_selfmodel(spec, "inverse", inverse)}
     path = plot_training(models["forward"], models["inverse"], out / "selfmodel_training.png")
     for kind, model in models.items():
