@@ -27,7 +27,7 @@ from facetwin.app.hil import EmulatedFace
 from facetwin.backend import FaceBackend
 from facetwin.errors import BackendError, CommandError
 from facetwin.face_config import load_spec
-from facetwin.hardware.backend_url import default_channels, open_bus
+from facetwin.hardware.backend_url import open_bus
 from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.calibration import default_calibration
 from facetwin.hardware.safety import SafetyConfig
@@ -161,7 +161,7 @@ def test_a_physical_face_has_its_spec_without_opening_its_port(kind, tmp_path, c
     n = config_spec.n_actuators
     bus, _ = open_bus(backend, None, n)  # not opened: it only says which device units to calibrate in
     calibration = default_calibration(config_spec, f"conformance-{kind}", bus.kind, bus.unit, bus.default_center,
-                                      bus.default_half_span, default_channels(kind, n))
+                                      bus.default_half_span, BUS_KINDS[kind].default_channels(n))
     face = open_backend(backend, calibration=calibration)
     assert face.spec == config_spec and face.spec.digest == config_spec.digest
     with pytest.raises(BackendError) as info:
