@@ -131,7 +131,8 @@ def plot_people(rows: list[dict], path: Path) -> Path:
     ax.set_title("Copying real faces: mean landmark error on the movable regions, at equilibrium")
     ax.legend(fontsize=8, ncol=len(STATIC_POLICIES))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as handle:
+        fig.savefig(handle, format="png", dpi=110)
     plt.close(fig)
     return path
 
@@ -150,7 +151,8 @@ def plot_clip(row: dict, fps: float, path: Path) -> Path:
     ax.set_title(f"{row['file']}: live error while mimicking (servo dynamics included)")
     ax.legend(fontsize=8, ncol=len(row["live_series"]))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as handle:
+        fig.savefig(handle, format="png", dpi=110)
     plt.close(fig)
     return path
 
