@@ -284,6 +284,10 @@ from facetwin.app import cli_rl  # noqa: E402
 train_app.command("rl")(cli_rl.train_rl)
 app.command("eval")(cli_rl.eval_policy)
 
+from facetwin.app import cli_fidelity  # noqa: E402
+
+app.command("fidelity")(cli_fidelity.fidelity)
+
 
 def main() -> None:
     try:
