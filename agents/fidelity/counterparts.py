@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facetwin.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Counterpart:
@@ -66,7 +68,8 @@ def sides(blendshape: str, names) -> tuple[str, ...]:
         return (blendshape,)
     both = (f"{blendshape}Left", f"{blendshape}Right")
     if not set(both) <= names:
-        raise KeyError(f"the landmarker scores no blendshape {blendshape!r} (nor its Left and Right)")
+        raise ConfigError(f"the landmarker scores no blendshape {blendshape!r} (nor its Left and Right): "
+                          "not a MediaPipe face blendshape model")
     return both
 
 
