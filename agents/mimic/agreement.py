@@ -21,6 +21,7 @@ from facetwin.agents.mimic.loop import MimicTrace
 from facetwin.observation import FaceObservation
 from facetwin.perception.face_landmarker import TaskLandmarkerDetector
 from facetwin.sim.landmark_portrait import LandmarkPortrait
+from facetwin.spec import FaceSpec
 
 PERSON_MIN_STD = 0.05
 """Blendshapes the person moves less than this (std over the clip) carry no expression to copy."""
@@ -58,6 +59,14 @@ def correlations(person: list[Scores], face: list[Scores], names: list[str]) -> 
     return result
 
 
+def _gaze_and_head(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray:
+    """The neutral command with the person's gaze and head pose (the target's pass-through)."""
+    command = spec.neutral_command.copy()
+    row = passthrough_row(spec, passthrough)
+    command[np.isfinite(row)] = row[np.isfinite(row)]
+    return command
+
+
 class BlendshapeAgreement:
     """Collects the person's, the twin's and the ceiling's blendshape scores as the loop runs (use
     as an `on_frame` callback). The person's come from their own detection when it scored
@@ -78,19 +87,16 @@ class BlendshapeAgreement:
 
     def __call__(self, item: HumanFrame, observation: FaceObservation, trace: MimicTrace) -> None:
         percept, target = item.percept, item.target
-        person = percept.blendshapes
-        if person is None and percept.face_visible and percept.image is not None:
-            person = self._person_reader.detect(percept.image, percept.time).blendshapes
-        twin = ceiling = None
-        if person is not None and percept.face_visible:
+        person = twin = ceiling = None
+        if percept.face_visible:
+            person = percept.blendshapes
+            if person is None and percept.image is not None:
+                person = self._person_reader.detect(percept.image, percept.time).blendshapes
+        if person is not None:
             twin = self._twin_reader.detect(self._twin_image(observation), target.time).blendshapes
-            spec = trace.spec
-            command = spec.neutral_command.copy()
-            passthrough = passthrough_row(spec, target.passthrough)
-            command[np.isfinite(passthrough)] = passthrough[np.isfinite(passthrough)]
-            ceiling = self._ceiling_reader.detect(self._portrait.render(target.landmarks, command),
-                                                  target.time).blendshapes
-        self.person.append(person if percept.face_visible else None)
+            portrait = self._portrait.render(target.landmarks, _gaze_and_head(trace.spec, target.passthrough))
+            ceiling = self._ceiling_reader.detect(portrait, target.time).blendshapes
+        self.person.append(person)
         self.twin.append(twin)
         self.ceiling.append(ceiling)
 
