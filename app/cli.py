@@ -198,6 +198,10 @@ from facetwin.app.cli_plot import plot_app  # noqa: E402
 
 app.add_typer(plot_app, name="plot")
 
+from facetwin.app import cli_fidelity  # noqa: E402
+
+app.command("fidelity")(cli_fidelity.fidelity)
+
 
 def main() -> None:
     try:

@@ -31,9 +31,11 @@ def _print_summary(report: dict) -> None:
                f"{mm(s['policy_static_error_mm'])} settled; oracle {mm(s['oracle_error_mm'])}; "
                f"neutral face {mm(s['neutral_error_mm'])}")
     agreement = s.get("blendshape_agreement")
-    if agreement and agreement.get("mean_correlation") is not None:
+    if agreement and agreement["mean_correlation"] is not None:
+        ceiling = agreement["ceiling"]["mean_correlation"]
         typer.echo(f"blendshape agreement: mean correlation {agreement['mean_correlation']:.2f} over "
-                   f"{agreement['blendshapes_compared']} blendshapes, {agreement['frames_scored']} frames")
+                   f"{agreement['blendshapes_compared']} blendshapes, {agreement['frames_scored']} frames; "
+                   f"the target drawn on the twin (ceiling) {'n/a' if ceiling is None else f'{ceiling:.2f}'}")
     if s.get("interrupted"):
         typer.echo("interrupted: the face was brought to rest and its outputs closed", err=True)
 
@@ -48,6 +50,8 @@ def mimic(
     video: Path | None = typer.Option(None, "--video", help="write the side-by-side video (.mp4)"),
     json_path: Path | None = typer.Option(None, "--json", help="write per-frame commands, errors and a summary"),
     landmarker: str | None = LandmarkerOption,
+    agreement: bool | None = typer.Option(None, "--agreement/--no-agreement", help="score the blendshape agreement "
+                                          "of person, twin and target (default: on for sim, off elsewhere)"),
     neutral: str = NeutralOption,
     max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
@@ -59,7 +63,7 @@ def mimic(
 
     report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, skin=skin, policy=policy,
                                         model=model, data=data, video=video, json=json_path, landmarker=landmarker,
-                                        neutral=neutral, max_frames=max_frames, oracle=oracle))
+                                        neutral=neutral, max_frames=max_frames, oracle=oracle, agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):
         if path is not None:

@@ -12,8 +12,9 @@ from facetwin.app.backends import backend_help
 FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
 SourceOption = typer.Option(..., "--source", help="a person: video, image, folder of images, landmarks .npz "
                             "or webcam:N")
-LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task, for blendshapes "
-                                "(default: $FACETWIN_FACE_LANDMARKER, else none)")
+LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task: the person's detector "
+                                "and the blendshape reader (default: $FACETWIN_FACE_LANDMARKER, else the legacy face "
+                                "mesh detects and the shipped model reads blendshapes)")
 NeutralOption = typer.Option("auto", "--neutral", help="the person's neutral face: auto (estimated from a stream, "
                              "the face's own for stills) or robot (the face's own)")
 BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))

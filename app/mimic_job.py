@@ -16,8 +16,9 @@ from facetwin.agents.policies.registry import make_policy
 from facetwin.app.backends import SIM, open_backend
 from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
-from facetwin.perception.detector import landmarker_path
+from facetwin.perception.detector import blendshape_landmarker, landmarker_path
 from facetwin.perception.reachable import reachable_bounds
+from facetwin.sim.landmark_portrait import LandmarkPortrait
 from facetwin.sim.rig import load_face
 from facetwin.sim.sim_face import SimFace
 
@@ -37,7 +38,14 @@ class MimicOptions:
     neutral: str = "auto"
     max_frames: int | None = None
     oracle: bool = True
+    agreement: bool | None = None
     progress: bool = True
+
+    @property
+    def scores_agreement(self) -> bool:
+        """Blendshape agreement is on for the twin unless switched off; another backend shows its
+        face only through a camera, so there it runs only when asked for."""
+        return self.backend == SIM if self.agreement is None else self.agreement
 
 
 class _TwinImages:
@@ -83,8 +91,11 @@ def run_mimic_job(options: MimicOptions) -> dict:
             video = MimicVideo(options.video, stream.source.fps or 30.0, total, images)
             callbacks.append(video)
         agreement = None
-        if landmarker is not None:
-            agreement = BlendshapeAgreement(landmarker, images)
+        if options.scores_agreement:
+            portrait = LandmarkPortrait(model, PANEL_HEIGHT, PANEL_HEIGHT)
+            stack.callback(portrait.close)
+            agreement = BlendshapeAgreement(blendshape_landmarker(options.landmarker), images, portrait,
+                                            video=stream.source.is_stream)
             stack.callback(agreement.close)
             callbacks.append(agreement)
 

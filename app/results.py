@@ -176,7 +176,8 @@ def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str
         "emulated:maestro, twin in the loop": {"backend": "emulated:maestro", "camera": False, "pacing": False},
         "emulated:maestro, camera + perception": {"backend": "emulated:maestro", "pacing": False},
     })
-    run = run_mimic_job(MimicOptions(source=str(sample), face=face, oracle=False, progress=progress))["summary"]
+    run = run_mimic_job(MimicOptions(source=str(sample), face=face, oracle=False, agreement=False,
+                                     progress=progress))["summary"]
     results = {"face": model.spec.name, "heldout_command_l1": heldout, "people": rows, "backends": backends,
                "mimic_sample": run}
     sample_row = next((r for r in rows if r["file"] == sample.name and r.get("live_series")), None)
@@ -254,8 +255,9 @@ def render_markdown(results: dict, media: Path, sample: Path, clip_plot: bool) -
         "",
         "## The mimic loop on the sample clip",
         "",
-        f"`facetwin mimic --source {sample.name}` without video: {run['frames']} frames at {run['fps']:.0f} "
-        f"frames/s, frame-to-command latency p50 {run['latency_ms_p50']:.1f} ms, p95 {run['latency_ms_p95']:.1f} ms; "
+        f"`facetwin mimic --source {sample.name} --no-agreement` without video: {run['frames']} frames at "
+        f"{run['fps']:.0f} frames/s, frame-to-command latency p50 {run['latency_ms_p50']:.1f} ms, "
+        f"p95 {run['latency_ms_p95']:.1f} ms; "
         f"live error {run['policy_error_mm']:.3f} mm, settled {run['policy_static_error_mm']:.3f} mm, "
         f"neutral face {run['neutral_error_mm']:.3f} mm.",
         "",

@@ -1,4 +1,4 @@
-"""Where face models live, by name or by path."""
+"""Where the bundled assets live: face models by name or by path, the sample clip, the landmarker."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def faces_root() -> Path:
 def sample_clip() -> Path:
     """The bundled 640x360 sample clip (see assets/samples/README.md)."""
     return Path(str(resources.files("facetwin.assets"))) / "samples" / "WolfgangLanger_Pexels.mp4"
+
+
+def shipped_landmarker() -> Path:
+    """The MediaPipe FaceLandmarker bundle shipped with facetwin (assets/models/README.md: its
+    licence and provenance), so blendshape scoring needs no file from the user."""
+    return Path(str(resources.files("facetwin.assets"))) / "models" / "face_landmarker.task"
 
 
 def available_faces() -> list[str]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facetwin.faces import shipped_landmarker
+
 LANDMARKER_ENV = "FACETWIN_FACE_LANDMARKER"
 """Environment variable naming a MediaPipe `face_landmarker.task` file (used when no path is given)."""
 
@@ -64,6 +66,13 @@ def landmarker_path(landmarker: str | Path | None = None) -> Path | None:
         return Path(landmarker)
     from_env = os.environ.get(LANDMARKER_ENV, "").strip()
     return Path(from_env) if from_env else None
+
+
+def blendshape_landmarker(landmarker: str | Path | None = None) -> Path:
+    """The Tasks model that scores blendshapes: the user's (`landmarker_path`), else the one facetwin
+    ships. Landmark perception keeps the legacy face mesh unless a model is chosen explicitly, so
+    scoring by default changes no landmark a policy sees."""
+    return landmarker_path(landmarker) or shipped_landmarker()
 
 
 def create_detector(landmarker: str | Path | None = None, video: bool = True) -> LandmarkDetector:

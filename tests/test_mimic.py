@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from facetwin.agents.metrics import landmark_error
+from facetwin.agents.mimic.agreement import STILL_STD, BlendshapeAgreement, correlations
 from facetwin.agents.mimic.human_targets import HumanTargets
 from facetwin.agents.mimic.loop import run_mimic
 from facetwin.agents.policies.policy import Policy
@@ -53,6 +54,40 @@ def test_mimic_writes_video_and_report(tmp_path):
     frames = imageio.get_reader(video)
     first = frames.get_data(0)
     assert frames.count_frames() == 48 and first.shape[1] > first.shape[0]  # person | twin, error strip below
+    # on the twin the blendshape agreement is scored by default, with the shipped FaceLandmarker
+    agreement = summary["blendshape_agreement"]
+    assert agreement["landmarker"] == "face_landmarker.task" and agreement["person_frames_scored"] == 48
+    assert agreement["frames_scored"] == agreement["ceiling"]["frames_scored"] == 48
+    for face in (agreement, agreement["ceiling"]):
+        per = face["per_blendshape"]
+        assert face["blendshapes_compared"] == len(per) > 0 and "_neutral" not in per
+        assert face["mean_correlation"] == pytest.approx(np.mean([v["r"] for v in per.values()]))
+        assert set(per) == set(agreement["per_blendshape"])  # the ceiling is scored on the same blendshapes
+        for v in per.values():
+            assert -1 <= v["r"] <= 1 and v["person_std"] > 0 and np.isfinite(v["gain"])
+            assert v["r"] == 0 or v["twin_std"] >= STILL_STD
+
+
+def test_agreement_correlates_what_moves_and_a_still_twin_scores_zero():
+    person = [{"_neutral": 0.5 + 0.1 * k, "jawOpen": 0.1 * k, "browInnerUp": 0.3} for k in range(6)]
+    twin = [{"_neutral": 0.5, "jawOpen": 0.05 * k + 0.2, "browInnerUp": 0.3 + 0.001 * k} for k in range(6)]
+    agreement = BlendshapeAgreement.__new__(BlendshapeAgreement)  # the arithmetic alone: no readers
+    agreement.landmarker = Path("reader.task")
+    agreement.person, agreement.twin, agreement.ceiling = person, twin, [None] * 6
+    summary = agreement.summary()
+    assert list(summary["per_blendshape"]) == ["jawOpen"]  # browInnerUp does not move on the person
+    jaw = summary["per_blendshape"]["jawOpen"]
+    assert jaw["r"] == pytest.approx(1.0) and jaw["gain"] == pytest.approx(0.5)
+    assert summary["ceiling"]["mean_correlation"] is None and summary["ceiling"]["frames_scored"] == 0
+    still = correlations(person, [{**t, "jawOpen": 0.2 + 0.001 * (k % 2)} for k, t in enumerate(twin)], ["jawOpen"])
+    assert still["per_blendshape"]["jawOpen"]["r"] == 0.0 and still["mean_correlation"] == 0.0
+
+
+def test_agreement_runs_by_default_on_the_twin_only():
+    assert MimicOptions(source="x").scores_agreement
+    assert not MimicOptions(source="x", agreement=False).scores_agreement
+    assert not MimicOptions(source="x", backend="emulated:maestro").scores_agreement
+    assert MimicOptions(source="x", backend="emulated:maestro", agreement=True).scores_agreement
 
 
 class _Interrupting(Policy):

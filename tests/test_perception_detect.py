@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facetwin.perception.detector import LANDMARKER_ENV, create_detector
+from facetwin.faces import shipped_landmarker
+from facetwin.perception.detector import LANDMARKER_ENV, blendshape_landmarker, create_detector
 from facetwin.perception.errors import PerceptionError
 from facetwin.perception.face_landmarker import TaskLandmarkerDetector
 from facetwin.perception.pipeline import Perception, perceive
@@ -17,9 +18,8 @@ from facetwin.perception.sources import open_source
 
 ROOT = Path(__file__).parents[2] / "shared/data"
 FACES = ROOT / "faces"
-LANDMARKER = ROOT / "models/face_landmarker.task"
+LANDMARKER = shipped_landmarker()
 pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason=f"sample faces not found at {FACES}")
-needs_landmarker = pytest.mark.skipif(not LANDMARKER.is_file(), reason=f"optional model {LANDMARKER} not present")
 
 FACE_IMAGES = ["0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg", "single_face.jpg",
                "multi_face.jpg"]
@@ -58,7 +58,26 @@ def test_face_then_no_face_clip_switches_once():
     assert visible[:72].all() and not visible[72:].any()
 
 
-@needs_landmarker
+def test_the_shipped_landmarker_is_the_file_its_provenance_names():
+    """assets/models/README.md names this sha256; a changed file would be another model."""
+    import hashlib
+
+    digest = hashlib.sha256(LANDMARKER.read_bytes()).hexdigest()
+    assert digest == "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+    assert (LANDMARKER.parent / "LICENSE").read_text().count("Apache License") >= 1
+
+
+def test_blendshapes_are_scored_by_the_shipped_model_unless_the_user_names_one(monkeypatch, tmp_path):
+    monkeypatch.delenv(LANDMARKER_ENV, raising=False)
+    assert blendshape_landmarker() == LANDMARKER
+    assert blendshape_landmarker(tmp_path / "own.task") == tmp_path / "own.task"
+    monkeypatch.setenv(LANDMARKER_ENV, str(tmp_path / "env.task"))
+    assert blendshape_landmarker() == tmp_path / "env.task"
+    monkeypatch.delenv(LANDMARKER_ENV)
+    with create_detector(video=False) as detector:  # landmarks: still the legacy face mesh by default
+        assert not detector.provides_blendshapes
+
+
 def test_task_landmarker_gives_blendshapes_and_transform():
     image = next(iter(open_source(FACES / "0-f15-hao-ph.jpg"))).image
     with TaskLandmarkerDetector(LANDMARKER, video=False) as detector:
@@ -69,7 +88,6 @@ def test_task_landmarker_gives_blendshapes_and_transform():
     assert detection.transform.shape == (4, 4)
 
 
-@needs_landmarker
 def test_task_landmarker_is_chosen_from_the_environment(monkeypatch):
     monkeypatch.setenv(LANDMARKER_ENV, str(LANDMARKER))
     with create_detector(video=True) as detector:

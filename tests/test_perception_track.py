@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facetwin.faces import shipped_landmarker
 from facetwin.perception.bench import bench_perception
 from facetwin.perception.track import load_track, track
 
 ROOT = Path(__file__).parents[2] / "shared/data"
 FACES = ROOT / "faces"
-LANDMARKER = ROOT / "models/face_landmarker.task"
 pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason=f"sample faces not found at {FACES}")
 
 
@@ -54,9 +54,8 @@ def test_track_command_fails_clearly_without_a_webcam_or_a_file(tmp_path):
     assert not (tmp_path / "x.npz").exists()
 
 
-@pytest.mark.skipif(not LANDMARKER.is_file(), reason=f"optional model {LANDMARKER} not present")
 def test_track_with_the_task_landmarker_saves_blendshapes(tmp_path):
-    recorded = track(FACES / "single_face.mp4", tmp_path / "b.npz", landmarker=LANDMARKER, max_frames=5,
+    recorded = track(FACES / "single_face.mp4", tmp_path / "b.npz", landmarker=shipped_landmarker(), max_frames=5,
                      progress=False)
     assert recorded.detector == "mediapipe-face-landmarker"
     assert len(recorded.blendshape_names) == 52 and recorded.blendshapes.shape == (5, 52)

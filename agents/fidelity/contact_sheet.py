@@ -1,0 +1,70 @@
+"""The fidelity table as one picture: the neutral face and each action at full travel, each with
+what the reader saw in it, so a failing action can be judged by eye."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from facetwin.agents.fidelity.counterparts import NEUTRAL_BAR, is_gaze
+from facetwin.agents.fidelity.measure import FidelityReport
+from facetwin.atomic import atomic_write
+
+TILE = 300
+LINE = 17
+CAPTION_LINES = 5
+COLUMNS = 5
+BACKGROUND = (24, 24, 28)
+TEXT = (230, 230, 230)
+PASS = (110, 220, 120)
+FAIL = (255, 110, 100)
+
+
+def _tile(image: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
+    import cv2
+
+    tile = np.full((TILE + LINE * CAPTION_LINES + 8, TILE, 3), BACKGROUND, np.uint8)
+    tile[:TILE] = cv2.resize(image, (TILE, TILE), interpolation=cv2.INTER_AREA)
+    for k, (text, colour) in enumerate(lines):
+        cv2.putText(tile, text, (6, TILE + LINE * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+    return tile
+
+
+def _verdict(passed: bool) -> tuple[str, tuple[int, int, int]]:
+    return ("PASS", PASS) if passed else ("FAIL", FAIL)
+
+
+def contact_sheet(report: FidelityReport) -> np.ndarray:
+    """RGB image: the neutral face with its strongest expression blendshapes, then every action with
+    its counterpart's rise against its bar and the three blendshapes that rose most."""
+    name, value = report.neutral_largest
+    word, colour = _verdict(value is not None and value <= NEUTRAL_BAR)
+    neutral_top = sorted(((k, v) for k, v in (report.neutral or {}).items() if k != "_neutral" and not is_gaze(k)),
+                         key=lambda kv: -kv[1])[:3]
+    tiles = [_tile(report.neutral_image, [
+        (f"{report.face} at rest", TEXT),
+        (f"largest {value:.2f} (bar {NEUTRAL_BAR:.2g}) {word}" if value is not None else "no face found", colour),
+        *[(f"  {k} {v:.2f}", TEXT) for k, v in neutral_top],
+    ])]
+    for row in report.rows:
+        word, colour = _verdict(row.passed)
+        rise = "no face found" if row.rise is None else f"{row.rise:+.2f} (bar {row.bar:.2g}) {word}"
+        tiles.append(_tile(row.image, [
+            (f"{row.group.name} ({row.counterpart.au})", TEXT),
+            (f"{row.counterpart.blendshape} {rise}", colour),
+            *[(f"  {k} {v:+.2f}", TEXT) for k, v in row.top()],
+        ]))
+    blank = np.full_like(tiles[0], BACKGROUND)
+    tiles += [blank] * (-len(tiles) % COLUMNS)
+    return np.concatenate([np.concatenate(tiles[i:i + COLUMNS], axis=1) for i in range(0, len(tiles), COLUMNS)])
+
+
+def write_contact_sheet(report: FidelityReport, path: str | Path) -> Path:
+    """The contact sheet as a PNG, written atomically."""
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    with atomic_write(path, "wb") as handle:
+        imageio.imwrite(handle, contact_sheet(report), format="png")
+    return path
