@@ -1,7 +1,9 @@
 """The `facetwin` command line.
 
 Each command imports its room lazily so that `facetwin info` answers without loading torch,
-OpenGL or MediaPipe. Every FacetwinError ends as one line on stderr and exit code 2.
+OpenGL or MediaPipe. Every FacetwinError ends as one line on stderr and exit code 2; anything
+else that escapes a command ends as one line naming the command and its input, and exit code 1,
+because a traceback tells someone wiring a face nothing they can act on (`--debug` shows it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from facetwin.app.cli_options import (
     SkinOption,
     SourceOption,
 )
+from facetwin.app.quiet_logs import silence_native_stderr
 from facetwin.errors import FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
@@ -32,8 +35,13 @@ app.add_typer(train_app, name="train")
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="show the traceback of an unexpected error"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="let MediaPipe and TFLite log to stderr"),
+) -> None:
     """A digital twin of an animatronic robot face: simulate, render, mimic, deploy."""
+    # `main` reads both flags before the command runs and after it fails; they are declared here
+    # for the help and the parser.
 
 
 @app.command()
@@ -199,12 +207,29 @@ from facetwin.app.cli_plot import plot_app  # noqa: E402
 app.add_typer(plot_app, name="plot")
 
 
+def _unexpected(exc: Exception, argv: list[str]) -> str:
+    """One line for an error no check foresaw: the command, its input and what went wrong."""
+    command = next((arg for arg in argv if not arg.startswith("-")), "facetwin")
+    given = " ".join(argv) or "(no arguments)"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no message"
+    return (f"facetwin: error: {command} failed on `{given}`: {type(exc).__name__}: {reason} "
+            f"(rerun with --debug for the traceback)")
+
+
 def main() -> None:
+    argv = sys.argv[1:]
+    if not {"-v", "--verbose"} & set(argv):
+        silence_native_stderr()
     try:
         app()
     except FacetwinError as exc:
         typer.echo(f"facetwin: error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        if "--debug" in argv:
+            raise
+        typer.echo(_unexpected(exc, argv), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
