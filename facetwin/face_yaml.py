@@ -21,9 +21,13 @@ SKIN_FILES = ("mesh", "fit")
 """The `skin` fields that name a file."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping: plain YAML keeps the last silently, so
-    a pasted second `jaw_open:` block would quietly replace the first."""
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it: a face.yaml reads about ten times faster."""
+
+
+class _UniqueKeyLoader(_SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping: plain YAML keeps the last
+    silently, so a pasted second `jaw_open:` block would quietly replace the first."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen = set()
@@ -48,7 +52,8 @@ def _read_mapping(path: Path) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]  # a ReaderError has no `problem`
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     return raw
