@@ -25,7 +25,7 @@ from facetwin.app.cli_options import (
     SourceOption,
 )
 from facetwin.app.quiet_logs import silence_native_stderr
-from facetwin.errors import FacetwinError
+from facetwin.errors import ConfigError, FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
 
@@ -125,6 +125,8 @@ def render(
 
     if command is not None and pose is not None:
         raise typer.BadParameter("give --command or --pose, not both")
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {out}: render writes a PNG; name a .png file")
     with SimFace(face, skin=skin, width=size, height=size) as twin:
         config = twin.model.config
         target = (parse_command(config, command) if command is not None
@@ -132,8 +134,11 @@ def render(
         twin.reset()
         for _ in range(max(1, int(settle * twin.spec.control_hz))):
             obs = twin.step(target)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        imageio.imwrite(out, twin.render())
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            imageio.imwrite(out, twin.render())
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot write the picture ({exc.strerror or exc})") from None
     applied = ",".join(f"{v:.2f}" for v in obs.command)
     typer.echo(f"wrote {out} (applied command {applied})")
 

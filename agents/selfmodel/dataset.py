@@ -120,6 +120,8 @@ def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: 
     if samples < 1 or shard_size < 1:
         raise ConfigError(f"samples ({samples}) and shard_size ({shard_size}) must be >= 1")
     root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: is a file; a babbling dataset is a folder (choose a new or empty one)")
     babble = babble or BabbleConfig()
     spec = backend.spec
     if (root / MANIFEST).is_file():

@@ -1,0 +1,100 @@
+"""Input that used to end in a traceback ends in one line naming the culprit (issue 15, item 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from facetwin.app.cli import app
+from facetwin.errors import CommandError, ConfigError, FacetwinError
+from facetwin.faces import resolve_face
+
+runner = CliRunner()
+
+
+def _cli_error(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert isinstance(result.exception, FacetwinError), result.output
+    return str(result.exception)
+
+
+def test_render_to_a_file_that_is_not_a_png(tmp_path):
+    out = tmp_path / "x.txt"
+    assert _cli_error("render", "--out", str(out)) == f"--out {out}: render writes a PNG; name a .png file"
+    assert not out.exists()
+
+
+def test_render_to_an_unwritable_path(tmp_path):
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "x.png"
+    assert _cli_error("render", "--out", str(out), "--size", "32", "--settle", "0") == (
+        f"--out {out}: cannot write the picture (File exists)")
+
+
+def test_a_retarget_output_given_as_a_person():
+    from facetwin.perception.sources import open_source
+
+    targets = resolve_face(None).parent / "targets" / "WolfgangLanger_Pexels.npz"
+    with pytest.raises(FacetwinError) as error:
+        open_source(targets)
+    assert str(error.value) == (f"{targets}: not a landmark track (no 'detector' array); a `facetwin retarget` "
+                                f"target file belongs in a face's targets/ folder, not in --source")
+
+
+def test_an_unknown_neutral_is_refused_before_the_source_is_opened():
+    from facetwin.agents.mimic.human_targets import HumanTargets
+
+    with pytest.raises(ConfigError) as error:
+        HumanTargets("webcam:99", None, None, neutral="median")
+    assert str(error.value) == "--neutral 'median': expected auto or robot (or, from code, a 478x3 array)"
+
+
+def test_babble_out_naming_a_file(tmp_path):
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    assert _cli_error("babble", "--out", str(out), "--samples", "2") == (
+        f"{out}: is a file; a babbling dataset is a folder (choose a new or empty one)")
+    assert out.read_text() == "mine"
+
+
+@pytest.fixture(scope="module")
+def twin():
+    from facetwin.sim.sim_face import SimFace
+
+    with SimFace(None) as face:
+        yield face
+
+
+def test_a_command_naming_an_unknown_actuator(twin):
+    with pytest.raises(CommandError) as error:
+        twin.step({"nobody": 1.0})
+    assert str(error.value) == (f"unknown actuator 'nobody'; the face 'mira' has "
+                                f"{', '.join(twin.spec.actuator_names)}")
+
+
+def test_a_command_holding_a_non_number(twin):
+    with pytest.raises(CommandError) as error:
+        twin.step({"jaw_open": "wide"})
+    assert str(error.value) == "command for 'jaw_open' has dtype <U4, expected real numbers (integers or floats)"
+    assert np.isfinite(twin.step({"jaw_open": 0.5}).landmarks).all()
+
+
+@pytest.mark.parametrize(("width", "height"), [(0, 64), (64, -1), (64, 5000)])
+def test_an_impossible_picture_size(width, height):
+    from facetwin.sim.sim_face import SimFace
+
+    with pytest.raises(ConfigError) as error:
+        SimFace(None, render=True, width=width, height=height)
+    assert str(error.value) == (f"image size {width}x{height}: width and height must be whole numbers of pixels "
+                                f"from 1 to 4096")
+
+
+def test_a_text_file_given_as_a_model(tmp_path):
+    from facetwin.agents.selfmodel.models import SelfModel
+
+    path = tmp_path / "fake.pt"
+    path.write_text("not torch\n")
+    with pytest.raises(ConfigError) as error:
+        SelfModel.load(path)
+    assert str(error.value) == f"{path}: not a readable model checkpoint (torch cannot load it: UnpicklingError)"
