@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -98,3 +100,21 @@ def test_a_text_file_given_as_a_model(tmp_path):
     with pytest.raises(ConfigError) as error:
         SelfModel.load(path)
     assert str(error.value) == f"{path}: not a readable model checkpoint (torch cannot load it: UnpicklingError)"
+
+
+def test_mimic_on_a_source_without_a_face_says_so_and_scores_nothing(tmp_path):
+    import imageio.v2 as imageio
+
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    for i in range(2):
+        imageio.imwrite(folder / f"{i}.png", np.full((96, 96, 3), 128, np.uint8))
+    report = tmp_path / "mimic.json"
+    assert _cli_error("mimic", "--source", str(folder), "--policy", "neutral", "--no-oracle",
+                      "--json", str(report)) == (
+        f"{folder}: no face in any of its 2 frames, so nothing was scored (the errors are null)")
+    saved = json.loads(report.read_text())
+    summary = saved["summary"]
+    assert (summary["frames"], summary["frames_with_face"]) == (2, 0)
+    assert [summary[k] for k in ("policy_error_mm", "policy_static_error_mm", "neutral_error_mm")] == [None] * 3
+    assert [row["error_mm"] for row in saved["per_frame"]] == [None, None]
