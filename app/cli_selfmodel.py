@@ -32,9 +32,14 @@ def babble(
 
     model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
-    with open_backend(backend, model) as face_backend:
-        manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
-                                  shard_size=shard_size, seed=seed, images=images, backend_name=backend)
+    try:
+        with open_backend(backend, model) as face_backend:
+            manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
+                                      shard_size=shard_size, seed=seed, images=images, backend_name=backend)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the shards finished so far are kept in {out}; run the same command again to "
+                   f"resume", err=True)
+        raise typer.Exit(130) from None
     settled = sum(s["settled"] for s in manifest.shards)
     typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
                f"face {manifest.face} (spec {manifest.spec_digest})")

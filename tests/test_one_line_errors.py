@@ -118,3 +118,15 @@ def test_mimic_on_a_source_without_a_face_says_so_and_scores_nothing(tmp_path):
     assert (summary["frames"], summary["frames_with_face"]) == (2, 0)
     assert [summary[k] for k in ("policy_error_mm", "policy_static_error_mm", "neutral_error_mm")] == [None] * 3
     assert [row["error_mm"] for row in saved["per_frame"]] == [None, None]
+
+
+def test_ctrl_c_in_babble_says_how_to_resume(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("facetwin.agents.selfmodel.dataset.record_dataset", interrupted)
+    out = tmp_path / "data"
+    result = runner.invoke(app, ["babble", "--out", str(out), "--samples", "2"])
+    assert result.exit_code == 130
+    assert result.stderr == (f"interrupted: the shards finished so far are kept in {out}; run the same command "
+                             f"again to resume\n")
