@@ -67,7 +67,10 @@ def info(face: str | None = FaceOption, as_json: bool = typer.Option(False, "--j
     for a in spec.actuators:
         table.add_row(a.name, a.kind, f"[{a.low:g}, {a.high:g}] {a.unit}", f"{a.neutral:g}",
                       f"{a.neutral_command:+.3f}", a.mirror or "")
-    Console().print(table)
+    # Never narrower than the table: a cut name makes brow_inner_raiser_L and _R look alike.
+    console = Console()
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    Console(width=max(console.width, needed)).print(table)
     typer.echo(f"poses: {', '.join(config.poses)}")
 
 
