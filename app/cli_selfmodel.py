@@ -46,6 +46,16 @@ def babble(
 
 
 
+def _refuse_finished(out: Path, overwrite: bool) -> None:
+    """A rerun of a finished `train` would silently replace the model others were made from."""
+    from facetwin.agents.selfmodel.train import finished_run
+    from facetwin.errors import ConfigError
+
+    if finished_run(out) and not overwrite:
+        raise ConfigError(f"{out}: a finished model is already there; pass --overwrite to train it again, or "
+                          f"choose another --out")
+
+
 def _train_config(epochs: int, seed: int, hidden: str, val_fraction: float, patience: int, batch_size: int):
     from facetwin.agents.selfmodel.train import TrainConfig
     from facetwin.errors import ConfigError
@@ -65,6 +75,7 @@ HiddenOption = typer.Option("256,256", "--hidden", help="hidden layer sizes")
 ValOption = typer.Option(0.1, "--val-fraction", help="share of the data held out for validation")
 PatienceOption = typer.Option(15, "--patience", min=1, help="epochs without improvement before stopping")
 BatchOption = typer.Option(256, "--batch-size", min=1)
+OverwriteOption = typer.Option(False, "--overwrite", help="train again over a finished model at --out")
 
 
 def train_forward(
@@ -77,11 +88,13 @@ def train_forward(
     val_fraction: float = ValOption,
     patience: int = PatienceOption,
     batch_size: int = BatchOption,
+    overwrite: bool = OverwriteOption,
 ) -> None:
     """Train the forward self-model (command -> landmarks) on a babbling dataset."""
     from facetwin.agents.selfmodel.train import train_forward as run
     from facetwin.face_config import load_spec
 
+    _refuse_finished(out, overwrite)
     spec = load_spec(face)
     model = run(data, spec, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics
@@ -99,12 +112,14 @@ def train_inverse(
     val_fraction: float = ValOption,
     patience: int = PatienceOption,
     batch_size: int = BatchOption,
+    overwrite: bool = OverwriteOption,
 ) -> None:
     """Train the inverse self-model (target landmarks -> command) on a babbling dataset, through
     the forward model for targets off the face's manifold."""
     from facetwin.agents.selfmodel.train import train_inverse as run
     from facetwin.face_config import load_spec
 
+    _refuse_finished(out, overwrite)
     spec = load_spec(face)
     model = run(data, spec, forward, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics
