@@ -1,4 +1,5 @@
-"""Input that used to end in a traceback ends in one line naming the culprit (issue 15, item 4)."""
+"""Input that used to end in a traceback, a silent success or a stop names the culprit in one line, or is
+handled as documented (issue 15, items 4 to 6)."""
 
 from __future__ import annotations
 
@@ -130,3 +131,23 @@ def test_ctrl_c_in_babble_says_how_to_resume(tmp_path, monkeypatch):
     assert result.exit_code == 130
     assert result.stderr == (f"interrupted: the shards finished so far are kept in {out}; run the same command "
                              f"again to resume\n")
+
+
+def test_a_folder_reads_what_opencv_cannot_and_skips_what_nothing_can(tmp_path, capsys):
+    import imageio.v2 as imageio
+
+    from facetwin.perception.sources import open_source
+
+    imageio.imwrite(tmp_path / "a.png", np.full((8, 8, 3), 50, np.uint8))
+    imageio.imwrite(tmp_path / "b.gif", np.full((8, 8, 3), 200, np.uint8))
+    (tmp_path / "b.gif").rename(tmp_path / "b.png")  # a GIF saved as .png, which OpenCV cannot decode
+    (tmp_path / "c.png").write_bytes(b"not an image")
+    with open_source(tmp_path) as source:
+        frames = list(source)
+    assert [f.index for f in frames] == [0, 1]
+    assert [f.image.shape for f in frames] == [(8, 8, 3), (8, 8, 3)]
+    assert abs(int(frames[1].image[0, 0, 0]) - 200) <= 2
+    assert capsys.readouterr().err == f"facetwin: warning: {tmp_path / 'c.png'}: cannot decode image; skipped\n"
+    with pytest.raises(FacetwinError) as error, open_source(tmp_path / "c.png") as single:
+        list(single)
+    assert str(error.value) == f"{tmp_path / 'c.png'}: cannot decode image"
