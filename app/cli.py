@@ -1,7 +1,9 @@
 """The `facetwin` command line.
 
 Each command imports its room lazily so that `facetwin info` answers without loading torch,
-OpenGL or MediaPipe. Every FacetwinError ends as one line on stderr and exit code 2.
+OpenGL or MediaPipe. Every FacetwinError ends as one line on stderr and exit code 2; anything
+else that escapes a command ends as one line naming the command and its input, and exit code 1,
+because a traceback tells someone wiring a face nothing they can act on (`--debug` shows it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from facetwin.app.cli_options import (
     SkinOption,
     SourceOption,
 )
-from facetwin.errors import FacetwinError
+from facetwin.app.quiet_logs import silence_native_stderr
+from facetwin.errors import ConfigError, FacetwinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
 
@@ -32,8 +35,13 @@ app.add_typer(train_app, name="train")
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="show the traceback of an unexpected error"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="let MediaPipe and TFLite log to stderr"),
+) -> None:
     """A digital twin of an animatronic robot face: simulate, render, mimic, deploy."""
+    # `main` reads both flags before the command runs and after it fails; they are declared here
+    # for the help and the parser.
 
 
 @app.command()
@@ -59,7 +67,10 @@ def info(face: str | None = FaceOption, as_json: bool = typer.Option(False, "--j
     for a in spec.actuators:
         table.add_row(a.name, a.kind, f"[{a.low:g}, {a.high:g}] {a.unit}", f"{a.neutral:g}",
                       f"{a.neutral_command:+.3f}", a.mirror or "")
-    Console().print(table)
+    # Never narrower than the table: a cut name makes brow_inner_raiser_L and _R look alike.
+    console = Console()
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    Console(width=max(console.width, needed)).print(table)
     typer.echo(f"poses: {', '.join(config.poses)}")
 
 
@@ -117,6 +128,8 @@ def render(
 
     if command is not None and pose is not None:
         raise typer.BadParameter("give --command or --pose, not both")
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {out}: render writes a PNG; name a .png file")
     with SimFace(face, skin=skin, width=size, height=size) as twin:
         config = twin.model.config
         target = (parse_command(config, command) if command is not None
@@ -124,8 +137,11 @@ def render(
         twin.reset()
         for _ in range(max(1, int(settle * twin.spec.control_hz))):
             obs = twin.step(target)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        imageio.imwrite(out, twin.render())
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            imageio.imwrite(out, twin.render())
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot write the picture ({exc.strerror or exc})") from None
     applied = ",".join(f"{v:.2f}" for v in obs.command)
     typer.echo(f"wrote {out} (applied command {applied})")
 
@@ -203,12 +219,29 @@ from facetwin.app import cli_fidelity  # noqa: E402
 app.command("fidelity")(cli_fidelity.fidelity)
 
 
+def _unexpected(exc: Exception, argv: list[str]) -> str:
+    """One line for an error no check foresaw: the command, its input and what went wrong."""
+    command = next((arg for arg in argv if not arg.startswith("-")), "facetwin")
+    given = " ".join(argv) or "(no arguments)"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no message"
+    return (f"facetwin: error: {command} failed on `{given}`: {type(exc).__name__}: {reason} "
+            f"(rerun with --debug for the traceback)")
+
+
 def main() -> None:
+    argv = sys.argv[1:]
+    if not {"-v", "--verbose"} & set(argv):
+        silence_native_stderr()
     try:
         app()
     except FacetwinError as exc:
         typer.echo(f"facetwin: error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        if "--debug" in argv:
+            raise
+        typer.echo(_unexpected(exc, argv), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

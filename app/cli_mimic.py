@@ -70,6 +70,16 @@ def mimic(
             typer.echo(f"wrote {path}")
     if report["summary"]["interrupted"]:
         raise typer.Exit(130)
+    _refuse_faceless(report["summary"])
+
+
+def _refuse_faceless(summary: dict) -> None:
+    """A run that saw no face scored nothing; exit 0 would pass for a perfect copy."""
+    if summary["frames"] and not summary["frames_with_face"]:
+        from facetwin.perception.errors import SourceError
+
+        raise SourceError(f"{summary['source']}: no face in any of its {summary['frames']} frames, so nothing was "
+                          f"scored (the errors are null)")
 
 
 def demo(
@@ -86,3 +96,4 @@ def demo(
     report = run_mimic_job(MimicOptions(source=source or str(sample_clip()), face=face, video=out, json=json_path))
     _print_summary(report)
     typer.echo(f"wrote {out} and {json_path}")
+    _refuse_faceless(report["summary"])

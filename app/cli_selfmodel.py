@@ -32,13 +32,28 @@ def babble(
 
     model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
-    with open_backend(backend, model) as face_backend:
-        manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
-                                  shard_size=shard_size, seed=seed, images=images, backend_name=backend)
+    try:
+        with open_backend(backend, model) as face_backend:
+            manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
+                                      shard_size=shard_size, seed=seed, images=images, backend_name=backend)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the shards finished so far are kept in {out}; run the same command again to "
+                   f"resume", err=True)
+        raise typer.Exit(130) from None
     settled = sum(s["settled"] for s in manifest.shards)
     typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
                f"face {manifest.face} (spec {manifest.spec_digest})")
 
+
+
+def _refuse_finished(out: Path, overwrite: bool) -> None:
+    """A rerun of a finished `train` would silently replace the model others were made from."""
+    from facetwin.agents.selfmodel.train import finished_run
+    from facetwin.errors import ConfigError
+
+    if finished_run(out) and not overwrite:
+        raise ConfigError(f"{out}: a finished model is already there; pass --overwrite to train it again, or "
+                          f"choose another --out")
 
 
 def _train_config(epochs: int, seed: int, hidden: str, val_fraction: float, patience: int, batch_size: int):
@@ -60,6 +75,7 @@ HiddenOption = typer.Option("256,256", "--hidden", help="hidden layer sizes")
 ValOption = typer.Option(0.1, "--val-fraction", help="share of the data held out for validation")
 PatienceOption = typer.Option(15, "--patience", min=1, help="epochs without improvement before stopping")
 BatchOption = typer.Option(256, "--batch-size", min=1)
+OverwriteOption = typer.Option(False, "--overwrite", help="train again over a finished model at --out")
 
 
 def train_forward(
@@ -72,11 +88,13 @@ def train_forward(
     val_fraction: float = ValOption,
     patience: int = PatienceOption,
     batch_size: int = BatchOption,
+    overwrite: bool = OverwriteOption,
 ) -> None:
     """Train the forward self-model (command -> landmarks) on a babbling dataset."""
     from facetwin.agents.selfmodel.train import train_forward as run
     from facetwin.face_config import load_spec
 
+    _refuse_finished(out, overwrite)
     spec = load_spec(face)
     model = run(data, spec, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics
@@ -94,12 +112,14 @@ def train_inverse(
     val_fraction: float = ValOption,
     patience: int = PatienceOption,
     batch_size: int = BatchOption,
+    overwrite: bool = OverwriteOption,
 ) -> None:
     """Train the inverse self-model (target landmarks -> command) on a babbling dataset, through
     the forward model for targets off the face's manifold."""
     from facetwin.agents.selfmodel.train import train_inverse as run
     from facetwin.face_config import load_spec
 
+    _refuse_finished(out, overwrite)
     spec = load_spec(face)
     model = run(data, spec, forward, out, _train_config(epochs, seed, hidden, val_fraction, patience, batch_size))
     m = model.metrics

@@ -25,7 +25,10 @@ def validate_command(spec: FaceSpec, command) -> np.ndarray:
     if isinstance(command, dict):
         values = spec.neutral_command.astype(np.float64)
         for name, value in command.items():
-            index = spec.index(name)
+            try:
+                index = spec.index(name)
+            except KeyError as exc:
+                raise CommandError(exc.args[0]) from None
             number = _real(value, f"command for {name!r}")
             if number.shape != ():
                 raise CommandError(f"command for {name!r} has shape {number.shape}, expected one number")

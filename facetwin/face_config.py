@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -22,7 +22,19 @@ from facetwin.faces import resolve_face
 from facetwin.mesh_io import read_obj
 from facetwin.spec import N_LANDMARKS, ActuatorSpec, FaceSpec
 
+PLAUSIBLE_MM = 200.0
+"""Every position a face names (a vertex, an eye centre, a pivot) lies within this many mm of the
+head's origin on each axis: a head is about 200 mm across, so a value beyond is a typo or a unit
+mistake (metres for mm, 1e21 for 1), which would otherwise load and fling landmarks off the image."""
+
+MAX_PULL_MM = 50.0
+MAX_TURN_DEG = 90.0
+MAX_WEIGHT = 5.0
+"""The largest pull travel, joint turn and anchor weight a face may name, for the same reason."""
+
+Position = Annotated[float, Field(ge=-PLAUSIBLE_MM, le=PLAUSIBLE_MM)]
 Vec3 = tuple[float, float, float]
+Point = tuple[Position, Position, Position]
 
 
 class ServoConfig(ConfigModel):
@@ -45,11 +57,11 @@ class ActuatorConfig(ConfigModel):
     range: tuple[float, float]
     neutral: float = 0.0
     anchors: list[int] = Field(default_factory=list)
-    weights: list[float] | None = None
+    weights: list[Annotated[float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT)]] | None = None
     direction: Vec3 | None = None
     directions: list[Vec3] | None = None
     axis: Vec3 | None = None
-    pivot: Vec3 | None = None
+    pivot: Point | None = None
     target: Literal["skin", "eyes", "head"] = "skin"
     mirror: str | None = None
     servo: ServoConfig = ServoConfig()
@@ -61,6 +73,9 @@ class ActuatorConfig(ConfigModel):
             raise ValueError(f"range [{low}, {high}] is empty (need low < high)")
         if not low <= self.neutral <= high:
             raise ValueError(f"neutral {self.neutral} lies outside range [{low}, {high}]")
+        limit, unit = (MAX_PULL_MM, "mm") if self.kind == "pull" else (MAX_TURN_DEG, "deg")
+        if max(abs(low), abs(high)) > limit:
+            raise ValueError(f"range [{low}, {high}] goes beyond the plausible +-{limit:g} {unit}")
         if self.weights is not None and len(self.weights) != len(self.anchors):
             raise ValueError(f"{len(self.weights)} weights for {len(self.anchors)} anchors")
         if self.directions is not None and len(self.directions) != len(self.anchors):
@@ -81,8 +96,8 @@ class ActuatorConfig(ConfigModel):
 
 
 class EyeConfig(ConfigModel):
-    center: Vec3
-    radius: float = Field(gt=0.0)
+    center: Point
+    radius: float = Field(gt=0.0, le=PLAUSIBLE_MM / 4)
     iris: list[int] = Field(min_length=1)
 
 
@@ -207,6 +222,17 @@ class FaceConfig(ConfigModel):
     poses: dict[str, dict[str, float]] = Field(default_factory=dict)
     provenance: dict = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans(cls, raw: Any) -> Any:
+        """YAML reads `false`/`yes` as booleans and pydantic would take them as 0 and 1; no field
+        of a face is a boolean, so one anywhere (but in the free-form provenance) is a mistake."""
+        if isinstance(raw, dict):
+            where = _boolean_at({k: v for k, v in raw.items() if k != "provenance"})
+            if where is not None:
+                raise ValueError(f"{where}: a boolean where a number or name belongs (no face field is yes/no)")
+        return raw
+
     @field_validator("eyes")
     @classmethod
     def _both_eyes(cls, eyes: dict) -> dict:
@@ -273,6 +299,19 @@ class FaceConfig(ConfigModel):
 
 
 
+def _boolean_at(value: Any, where: str = "") -> str | None:
+    """The field path of the first boolean in a YAML value, or None."""
+    if isinstance(value, bool):
+        return where or "(top level)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        path = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        found = _boolean_at(item, path)
+        if found is not None:
+            return found
+    return None
+
+
 def load_face_config(path: str | Path) -> FaceConfig:
     """Read and validate a face.yaml and the faces it extends; every failure is a ConfigError naming file and field."""
     path = Path(path)
@@ -285,9 +324,13 @@ def load_face_config(path: str | Path) -> FaceConfig:
     mesh_path = config.skin.mesh
     if not mesh_path.is_file():
         raise ConfigError(f"{path}: skin.mesh: file {mesh_path} not found")
-    n_vertices = len(read_obj(mesh_path).vertices)
-    if n_vertices != N_LANDMARKS:
-        raise ConfigError(f"{mesh_path}: has {n_vertices} vertices, expected MediaPipe's {N_LANDMARKS}")
+    vertices = read_obj(mesh_path).vertices
+    if len(vertices) != N_LANDMARKS:
+        raise ConfigError(f"{mesh_path}: has {len(vertices)} vertices, expected MediaPipe's {N_LANDMARKS}")
+    far = int(abs(vertices).max(axis=1).argmax())
+    if abs(vertices[far]).max() > PLAUSIBLE_MM:
+        raise ConfigError(f"{mesh_path}: vertex {far + 1} at {vertices[far].tolist()} lies beyond the plausible "
+                          f"+-{PLAUSIBLE_MM:g} mm of a head")
     _check_indices(path, "skin.glued", config.skin.glued)
     for i, actuator in enumerate(config.actuators):
         _check_indices(path, f"actuators[{i}].anchors ({actuator.name})", actuator.anchors)

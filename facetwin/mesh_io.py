@@ -20,14 +20,17 @@ class ObjMesh(NamedTuple):
 def read_obj(path: str | Path) -> ObjMesh:
     """Read `v` and `f` lines only, keeping vertex order (general loaders such as trimesh drop
     unreferenced vertices like the iris points, which would break the landmark numbering).
-    Malformed entries, non-finite coordinates and faces naming missing vertices are a ConfigError
-    naming the file."""
+    Text that is not UTF-8, malformed entries, non-finite coordinates, faces naming missing
+    vertices and a mesh without faces (it would render a skinless head) are a ConfigError naming
+    the file."""
     path = Path(path)
     vertices, faces = [], []
     try:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the mesh ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text OBJ file (byte {exc.start} is not UTF-8)") from None
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts or parts[0] not in ("v", "f"):
@@ -47,4 +50,6 @@ def read_obj(path: str | Path) -> ObjMesh:
         raise ConfigError(f"{path}: non-finite vertex coordinates")
     if faces_arr.size and (faces_arr.min() < 0 or faces_arr.max() >= len(vertices_arr)):
         raise ConfigError(f"{path}: a face refers to a vertex that does not exist")
+    if not faces_arr.size:
+        raise ConfigError(f"{path}: has no faces (`f` lines); a skin needs its triangles")
     return ObjMesh(vertices_arr, faces_arr)

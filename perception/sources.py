@@ -9,6 +9,7 @@ detections, so retargeting can be re-run without running the detector again.
 
 from __future__ import annotations
 
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -62,14 +63,22 @@ class FrameSource(ABC):
 
 
 def _read_image(path: Path) -> np.ndarray:
+    """OpenCV first (fast); Pillow for what OpenCV cannot decode, such as a GIF saved as .png,
+    which public face sets hold."""
     import cv2
 
     if not path.is_file():
         raise SourceError(f"{path}: image not found")
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise SourceError(f"{path}: cannot decode image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if bgr is not None:
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise SourceError(f"{path}: cannot decode image") from None
 
 
 class ImageSource(FrameSource):
@@ -79,7 +88,8 @@ class ImageSource(FrameSource):
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
-        if path.is_dir():
+        self.is_folder = path.is_dir()
+        if self.is_folder:
             self.paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             if not self.paths:
                 raise SourceError(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
@@ -93,8 +103,17 @@ class ImageSource(FrameSource):
         return len(self.paths)
 
     def __iter__(self) -> Iterator[Frame]:
+        """One image that cannot be decoded is an error; in a folder it is skipped with a warning,
+        so one damaged file does not stop a whole face set."""
         for index, path in enumerate(self.paths):
-            yield Frame(index, float(index), _read_image(path))
+            try:
+                image = _read_image(path)
+            except SourceError as error:
+                if not self.is_folder:
+                    raise
+                print(f"facetwin: warning: {error}; skipped", file=sys.stderr)
+                continue
+            yield Frame(index, float(index), image)
 
     def close(self) -> None:
         """Nothing to release: each image is read and closed as it is yielded."""

@@ -23,6 +23,9 @@ from facetwin.perception.sources import LandmarkSequenceSource, open_source
 from facetwin.spec import N_LANDMARKS
 
 TRACK_FORMAT = 1
+TRACK_KEYS = ("source", "detector", "fps", "is_stream", "time", "face_visible", "image_size", "landmarks_image",
+              "landmarks", "landmarks_filtered", "head_pose", "head_euler_deg")
+"""The arrays every landmark track holds (blendshapes and the transform are optional)."""
 
 
 @dataclass
@@ -168,6 +171,10 @@ def load_track(path: str | Path) -> Track:
         raise SourceError(f"{path}: not a readable .npz file ({exc})") from None
     if "format" not in arrays or int(arrays["format"]) != TRACK_FORMAT:
         raise SourceError(f"{path}: not a facetwin landmark track (format {TRACK_FORMAT})")
+    missing = next((key for key in TRACK_KEYS if key not in arrays), None)
+    if missing is not None:
+        raise SourceError(f"{path}: not a landmark track (no {missing!r} array); a `facetwin retarget` target "
+                          f"file belongs in a face's targets/ folder, not in --source")
     fps = float(arrays["fps"])
     return Track(
         source=str(arrays["source"]),

@@ -8,7 +8,7 @@ import numpy as np
 
 from facetwin.backend import FaceBackend
 from facetwin.command import validate_command
-from facetwin.errors import BackendError
+from facetwin.errors import BackendError, ConfigError
 from facetwin.observation import FaceObservation
 from facetwin.sim.bullet_skin import MODEL_VERSION as BULLET_SKIN_VERSION
 from facetwin.sim.fast_skin import FastSkin
@@ -18,6 +18,8 @@ from facetwin.sim.twin_batch import TwinBatch
 from facetwin.spec import FaceSpec
 
 SKINS = ("fast", "bullet")
+MAX_IMAGE_SIDE = 4096
+"""The largest picture side the offscreen renderer is asked for; beyond it GL fails with a trace."""
 """The quasi-static linear skin (FastSkin) and the pybullet soft body (BulletSkin, with its own dynamics)."""
 
 
@@ -38,6 +40,9 @@ class SimFace(FaceBackend):
                  width: int = 256, height: int = 256, substeps: int = 8, follow_positions: bool = False):
         if skin not in SKINS:
             raise BackendError(f"unknown skin {skin!r}; choose one of {', '.join(SKINS)}")
+        if not all(isinstance(n, int) and 1 <= n <= MAX_IMAGE_SIDE for n in (width, height)):
+            raise ConfigError(f"image size {width}x{height}: width and height must be whole numbers of pixels "
+                              f"from 1 to {MAX_IMAGE_SIDE}")
         self.model = face if isinstance(face, FaceModel) else load_face(face)
         self._physics = skin == "bullet"
         if self._physics:

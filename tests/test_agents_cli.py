@@ -32,6 +32,15 @@ def test_babble_then_train_both_models(tmp_path):
     assert "command L1" in result.stdout
     model = SelfModel.load(inverse, kind="inverse")
     assert model.hidden == (16, 16) and model.data["samples"] == 120 and len(model.history) == 3
+    finished = forward.read_bytes()
+    result = runner.invoke(app, ["train", "forward", "--data", str(data), "--out", str(forward), *tiny])
+    assert str(result.exception) == (f"{forward}: a finished model is already there; pass --overwrite to train it "
+                                     f"again, or choose another --out")
+    assert forward.read_bytes() == finished
+    result = runner.invoke(app, ["train", "forward", "--data", str(data), "--out", str(forward), "--overwrite",
+                                 "--epochs", "2", "--hidden", "16,16", "--batch-size", "32"])
+    assert result.exit_code == 0, result.output
+    assert len(SelfModel.load(forward, kind="forward").history) == 2
 
 
 def test_errors_are_one_line(tmp_path):

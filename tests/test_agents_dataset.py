@@ -132,3 +132,19 @@ def test_a_changed_shard_is_detected(complete, model, tmp_path):
         np.savez(handle, **arrays)
     with pytest.raises(ConfigError, match="hash mismatch"):
         BabbleDataset.open(copy, model.spec).load()
+
+
+def test_a_damaged_shard_is_recomputed_on_resume(complete, model, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(complete, copy)
+    (copy / "shard-00001.npz").write_bytes(b"damaged")
+    (copy / "shard-00002.npz").unlink()
+    _record(model, copy)
+    assert capsys.readouterr().err == (f"{copy / 'shard-00001.npz'}: missing or damaged (hash mismatch); recomputed\n"
+                                       f"{copy / 'shard-00002.npz'}: missing or damaged (hash mismatch); recomputed\n")
+    repaired = BabbleDataset.open(copy, model.spec).load()
+    reference = BabbleDataset.open(complete, model.spec).load()
+    assert np.array_equal(repaired["command"], reference["command"])  # each shard's draws come from its own seed
+    assert repaired["landmarks"].shape == (25, 478, 3) and np.isfinite(repaired["landmarks"]).all()

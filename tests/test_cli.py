@@ -29,6 +29,14 @@ def test_info_table():
     assert result.exit_code == 0 and "jaw_open" in result.stdout
 
 
+def test_info_table_keeps_every_name_whole_in_80_columns():
+    from facetwin.face_config import load_spec
+
+    result = runner.invoke(app, ["info"], env={"COLUMNS": "80"})
+    rows = [line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")]
+    assert rows == list(load_spec().actuator_names)
+
+
 def test_render_pose_and_command(tmp_path):
     for args in (["--pose", "smile"], ["--command", "jaw_open=1,eye_yaw=-0.5"], ["--command", ",".join(["0"] * 26)]):
         out = tmp_path / "face.png"

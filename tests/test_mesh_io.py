@@ -16,9 +16,22 @@ def test_unreferenced_vertices_keep_their_place(tmp_path):
     assert faces.tolist() == [[0, 1, 3]]
 
 
-@pytest.mark.parametrize("bad", ["v 1 2\n", "v 1 two 3\n", "v 0 0 0\nf 1 2 3\n", "v nan 0 0\n"])
+@pytest.mark.parametrize("bad", ["v 1 2\n", "v 1 two 3\n", "v 0 0 0\nf 1 2 3\n", "v nan 0 0\nf 1 1 1\n"])
 def test_a_bad_entry_names_the_file(tmp_path, bad):
     path = tmp_path / "m.obj"
     path.write_text(bad)
     with pytest.raises(ConfigError, match=str(path)):
         read_obj(path)
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"v 0 0 0\nv 1 0 0\nv 0 1 0\n", "has no faces (`f` lines); a skin needs its triangles"),
+    (b"v 0 0 0\n\xff\xfe\nf 1 1 1\n", "not a text OBJ file (byte 8 is not UTF-8)"),
+    (b"v 0 0 0\nv 1 0\nf 1 1 1\n", "line 2: malformed OBJ entry (2 values, need 3)"),
+])
+def test_a_mesh_that_would_fail_later_is_one_line(tmp_path, content, reason):
+    path = tmp_path / "skin.obj"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as error:
+        read_obj(path)
+    assert str(error.value) == f"{path}: {reason}"

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facetwin.backend import FaceBackend
+from facetwin.errors import ConfigError
 from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
 from facetwin.perception.reachable import ReachableBounds, reachable_bounds
 from facetwin.perception.retarget import HEAD_ACTUATORS, RetargetConfig, Retargeter, RetargetTarget
@@ -42,14 +43,14 @@ class HumanTargets:
     def __init__(self, source: str | Path | FrameSource, spec: FaceSpec, bounds: ReachableBounds, *,
                  landmarker: str | Path | None = None, neutral: str | np.ndarray = "auto",
                  retarget: RetargetConfig | None = None) -> None:
+        if isinstance(neutral, str) and neutral not in ("auto", "robot"):  # before a webcam or a model is opened
+            raise ConfigError(f"--neutral {neutral!r}: expected auto or robot (or, from code, a 478x3 array)")
         self.source = source if isinstance(source, FrameSource) else open_source(source)
         self.spec = spec
         config = PerceptionConfig(landmarker=Path(landmarker) if landmarker else None)
         self.perception = Perception(config, video=self.source.is_stream)
         if isinstance(neutral, str) and (neutral == "robot" or (neutral == "auto" and not self.source.is_stream)):
             neutral = bounds.neutral
-        elif isinstance(neutral, str) and neutral != "auto":
-            raise ValueError(f"neutral must be 'auto', 'robot' or a 478x3 array, not {neutral!r}")
         retarget = retarget or RetargetConfig()
         if not self.source.is_stream:  # unrelated stills: each is its own target, nothing to hold or ease into
             retarget = retarget.model_copy(update={"hold_s": 0.0, "relax_s": 0.0, "reacquire_s": 0.0})

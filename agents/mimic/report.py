@@ -30,14 +30,14 @@ def _mean(values) -> float | None:
 
 def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
               agreement: dict | None = None) -> dict:
-    """Summary and per-frame rows. Means are over the frames with a face (all frames if none had one)."""
+    """Summary and per-frame rows. Errors are scored only on frames with a face: on the others
+    there is no person to compare with, so their rows and, when no frame had a face, the means are
+    null rather than a reassuring number."""
     spec = trace.spec
     n = len(trace)
     targets = np.stack(trace.targets) if n else np.zeros((0, spec.n_landmarks, 3), np.float32)
     commands = np.stack(trace.commands) if n else np.zeros((0, spec.n_actuators), np.float32)
     scored = np.array(trace.face_visible, dtype=bool)
-    if not scored.any():
-        scored = np.ones(n, dtype=bool)
     static = landmark_error(equilibrium_landmarks(model, commands), targets, spec) if n else np.zeros(0)
     neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
                              targets, spec) if n else np.zeros(0)
@@ -78,10 +78,10 @@ def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
             "state": trace.states[i],
             "command": np.round(commands[i], 5).tolist(),
             "applied": np.round(trace.applied[i], 5).tolist(),
-            "error_mm": _finite(live[i]),
-            "static_error_mm": _finite(static[i]),
-            "oracle_error_mm": _finite(oracle_errors[i]),
-            "neutral_error_mm": _finite(neutral[i]),
+            "error_mm": _finite(live[i]) if scored[i] else None,
+            "static_error_mm": _finite(static[i]) if scored[i] else None,
+            "oracle_error_mm": _finite(oracle_errors[i]) if scored[i] else None,
+            "neutral_error_mm": _finite(neutral[i]) if scored[i] else None,
         }
         for i in range(n)
     ]

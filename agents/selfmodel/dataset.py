@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,10 +118,14 @@ def _remove_stale_temporaries(root: Path) -> None:
 def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: FaceConfig, *,
                    babble: BabbleConfig | None = None, shard_size: int = 1000, seed: int = 0,
                    images: bool = False, backend_name: str = "sim", progress: bool = True) -> Manifest:
-    """Babble `samples` samples on `backend` into `out`, resuming a dataset already there."""
+    """Babble `samples` samples on `backend` into `out`, resuming a dataset already there; a
+    listed shard that is missing or no longer matches its hash is recomputed from its seed first,
+    so a rerun never reports a damaged dataset complete."""
     if samples < 1 or shard_size < 1:
         raise ConfigError(f"samples ({samples}) and shard_size ({shard_size}) must be >= 1")
     root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: is a file; a babbling dataset is a folder (choose a new or empty one)")
     babble = babble or BabbleConfig()
     spec = backend.spec
     if (root / MANIFEST).is_file():
@@ -139,20 +145,31 @@ def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: 
     if not (root / NEUTRAL).is_file():
         with atomic_write(root / NEUTRAL) as handle:
             np.savez(handle, landmarks=babbler.neutral_landmarks())
+    for index, shard in enumerate(manifest.shards):
+        path = root / shard["file"]
+        if not path.is_file() or _sha256(path) != shard["sha256"]:
+            manifest.shards[index] = _record_shard(babbler, root, index, shard["samples"], seed)
+            manifest.write(root)
+            tqdm.write(f"{path}: missing or damaged (hash mismatch); recomputed", file=sys.stderr)
     done = manifest.samples
     bar = tqdm(total=samples, initial=min(done, samples), desc=f"babble {spec.name}", unit="sample",
                disable=not progress, dynamic_ncols=True)
     with bar:
         while manifest.samples < samples:
-            index = len(manifest.shards)
             n = min(shard_size, samples - manifest.samples)
-            record = babbler.run(n, np.random.default_rng([seed, index]), on_sample=lambda: bar.update(1))
-            name = shard_name(index)
-            _write_shard(root / name, record)
-            manifest.shards.append({"file": name, "samples": n, "settled": int(record.settled.sum()),
-                                    "sha256": _sha256(root / name)})
+            manifest.shards.append(_record_shard(babbler, root, len(manifest.shards), n, seed,
+                                                 on_sample=lambda: bar.update(1)))
             manifest.write(root)
     return manifest
+
+
+def _record_shard(babbler: Babbler, root: Path, index: int, n: int, seed: int,
+                  on_sample: Callable[[], None] | None = None) -> dict:
+    """Babble shard `index` (`n` samples drawn with the seed (seed, index)), write it, return its manifest entry."""
+    record = babbler.run(n, np.random.default_rng([seed, index]), on_sample=on_sample)
+    name = shard_name(index)
+    _write_shard(root / name, record)
+    return {"file": name, "samples": n, "settled": int(record.settled.sum()), "sha256": _sha256(root / name)}
 
 
 def _check_compatible(manifest: Manifest, root: Path, spec: FaceSpec, babble: BabbleConfig, seed: int,

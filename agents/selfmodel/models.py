@@ -175,7 +175,9 @@ class SelfModel:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, pickle.UnpicklingError) as error:
-            raise ConfigError(f"{path}: not a readable model checkpoint ({error})") from None
+            # torch's own message runs to many lines of advice about weights_only; its kind is enough here
+            raise ConfigError(f"{path}: not a readable model checkpoint (torch cannot load it: "
+                              f"{type(error).__name__})") from None
         if not isinstance(payload, dict):
             raise ConfigError(f"{path}: not a facetwin self-model checkpoint")
         model = cls.from_payload(payload, str(path))

@@ -179,6 +179,13 @@ def _state_path(out: Path) -> Path:
     return out.with_name(out.name + ".state")
 
 
+def finished_run(out: str | Path) -> bool:
+    """Whether `out` holds a model whose training completed: an interrupted run leaves its state
+    beside the model and resumes, a finished one removed it."""
+    out = Path(out)
+    return out.is_file() and not _state_path(out).is_file()
+
+
 class _Trainer:
     """The loop both trainings share: epochs, validation, early stopping, checkpoints, resume."""
 
