@@ -14,6 +14,7 @@ from facetwin.app.cli_options import (
     MaxFramesOption,
     NeutralOption,
     NNDataOption,
+    RobotIdOption,
     SkinOption,
     SourceOption,
 )
@@ -41,6 +42,7 @@ def _print_summary(report: dict) -> None:
 def mimic(
     source: str = SourceOption,
     backend: str = BackendOption,
+    robot_id: str | None = RobotIdOption,
     skin: str = SkinOption,
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
     model: Path | None = typer.Option(None, "--model", help="the policy model file (default: shipped with the face)"),
@@ -57,9 +59,9 @@ def mimic(
     landmarker, also the blendshape agreement between person and twin."""
     from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 
-    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, skin=skin, policy=policy,
-                                        model=model, data=data, video=video, json=json_path, landmarker=landmarker,
-                                        neutral=neutral, max_frames=max_frames, oracle=oracle))
+    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id, skin=skin,
+                                        policy=policy, model=model, data=data, video=video, json=json_path,
+                                        landmarker=landmarker, neutral=neutral, max_frames=max_frames, oracle=oracle))
     _print_summary(report)
     for path in (video, json_path):
         if path is not None:

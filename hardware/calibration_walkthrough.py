@@ -30,15 +30,18 @@ class CalibrationAborted(FacetwinError):
 
 
 class CalibrationWalkthrough:
-    """Feed keys with `feed`; when `done`, `result()` is the Calibration. The bus must be open."""
+    """Feed keys with `feed`; when `done`, `result()` is the Calibration. The bus must be open;
+    `emulated` says it is an emulator's, which the calibration records."""
 
-    def __init__(self, bus: ServoBus, spec: FaceSpec, robot_id: str, channels: list[int]) -> None:
+    def __init__(self, bus: ServoBus, spec: FaceSpec, robot_id: str, channels: list[int],
+                 emulated: bool = False) -> None:
         if len(channels) != spec.n_actuators:
             raise FacetwinError(f"{len(channels)} channels for {spec.n_actuators} actuators")
         self.bus = bus
         self.spec = spec
         self.robot_id = robot_id
         self.channels = channels
+        self.emulated = emulated
         self.lower = bus.default_center - 3 * bus.default_half_span // 2
         self.upper = bus.default_center + 3 * bus.default_half_span // 2
         self.index = 0
@@ -134,8 +137,8 @@ class CalibrationWalkthrough:
     def result(self) -> Calibration:
         if not self.done:
             raise FacetwinError(f"calibration unfinished: {self.spec.actuators[self.index].name} is next")
-        return Calibration(robot_id=self.robot_id, bus=self.bus.kind, unit=self.bus.unit, face=self.spec.name,
-                           spec_digest=self.spec.digest, actuators=tuple(self.done_actuators))
+        return Calibration(robot_id=self.robot_id, bus=self.bus.kind, emulated=self.emulated, unit=self.bus.unit,
+                           face=self.spec.name, spec_digest=self.spec.digest, actuators=tuple(self.done_actuators))
 
 
 _ESCAPES = {"[A": "up", "[B": "down", "[C": "right", "[D": "left"}
@@ -183,13 +186,14 @@ def calibrate_interactively(backend: str, spec: FaceSpec, robot_id: str, keys: I
     from facetwin.hardware.backend_url import open_bus, parse_backend
     from facetwin.hardware.bus_kinds import BUS_KINDS
 
-    channels = BUS_KINDS[parse_backend(backend).kind].default_channels(spec.n_actuators)
+    address = parse_backend(backend)
+    channels = BUS_KINDS[address.kind].default_channels(spec.n_actuators)
     bus, owned = open_bus(backend, channels, spec.n_actuators)
     try:
         bus.open()
         show(HELP)
         try:
-            return CalibrationWalkthrough(bus, spec, robot_id, channels).run(keys, show)
+            return CalibrationWalkthrough(bus, spec, robot_id, channels, address.emulated).run(keys, show)
         finally:
             bus.disable(channels)
     finally:

@@ -48,8 +48,8 @@ def calibration(spec):
 def test_save_is_atomic_and_round_trips(tmp_path, monkeypatch, calibration, spec):
     monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
     path = save_calibration(calibration)
-    assert path == tmp_path / "mira-test.json" == calibration_path("mira-test")
-    assert [p.name for p in tmp_path.iterdir()] == ["mira-test.json"]  # no temporary file left behind
+    assert path == tmp_path / "mira-test" / "emulated-maestro.json" == calibration_path("mira-test", "maestro", True)
+    assert [p.name for p in path.parent.iterdir()] == ["emulated-maestro.json"]  # no temporary file left behind
     assert load_calibration(path, spec) == calibration
 
 
@@ -136,7 +136,9 @@ def test_cli_calibrate_against_the_emulator(tmp_path, monkeypatch, spec):
     keys = "a\nd\n\n" + "d\na\n\n" * (spec.n_actuators - 1)
     result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:maestro", "--robot-id", "bench"], input=keys)
     assert result.exit_code == 0, result.output
-    calibration = load_calibration(tmp_path / "bench.json", spec)
+    assert result.stdout.strip() == f"saved {tmp_path / 'bench' / 'emulated-maestro.json'}"
+    calibration = load_calibration(tmp_path / "bench" / "emulated-maestro.json", spec)
+    assert calibration.emulated and not (tmp_path / "bench" / "maestro.json").exists()
     assert calibration.actuators[0].direction == 1 and calibration.actuators[1].direction == -1
 
 
@@ -149,7 +151,7 @@ def test_cli_calibrates_an_scs_face_and_refuses_it_on_sts(tmp_path, monkeypatch,
     result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:feetech-scs", "--robot-id", "scs"],
                                 input=keys)
     assert result.exit_code == 0, result.output
-    calibration = load_calibration(tmp_path / "scs.json", spec)
+    calibration = load_calibration(tmp_path / "scs" / "emulated-feetech-scs.json", spec)
     assert calibration.bus == "feetech-scs" and calibration.actuators[0].min == 512 - 3  # SCS nudges around 512
     with pytest.raises(ConfigError, match="is for a feetech-scs controller, not feetech"):
         open_hardware_face("emulated:feetech", spec, calibration=calibration)
