@@ -57,7 +57,7 @@ def open_hardware_face(backend: str, spec: FaceSpec, robot_id: str | None = None
     address = parse_backend(backend)
     kind = BUS_KINDS[address.kind]
     if calibration is None and (robot_id is not None or not address.emulated):
-        calibration = load_robot_calibration(backend, robot_id or spec.name, kind.name, address.emulated, spec)
+        calibration = load_robot_calibration(backend, robot_id or spec.name, kind.bus, address.emulated, spec)
     robot_id = robot_id or spec.name
     channels = [a.channel for a in calibration.actuators] if calibration else None
     bus, owned = open_bus(backend, channels, spec.n_actuators)

@@ -30,6 +30,9 @@ class ServoBus(ABC):
     default_half_span: ClassVar[int]
     nudge: ClassVar[tuple[int, int]]
     """(small, large) calibration nudges in device units."""
+    position_range: tuple[int, int]
+    """The lowest and highest target the device takes as a servo position (device units); a
+    calibration reaching outside it is refused on load, before anything moves."""
 
     @property
     @abstractmethod

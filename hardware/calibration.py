@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from facetwin.atomic import atomic_write
 from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
+from facetwin.hardware.bus import ServoBus
 from facetwin.spec import FaceSpec
 
 CALIBRATION_DIR_ENV = "FACETWIN_CALIBRATION_DIR"
@@ -113,6 +114,23 @@ class Calibration(ConfigModel):
             missing = [n for n in spec.actuator_names if n not in names]
             detail = f"missing {', '.join(missing)}" if missing else "actuators out of order or unknown"
             raise ConfigError(f"{where}: {detail}; uncalibrated actuators are never driven")
+        for actuator, calibrated in zip(spec.actuators, self.actuators):
+            if abs(actuator.neutral_command) == 1.0:
+                end, end_name = (calibrated.end_minus, "-1") if actuator.neutral_command < 0 else (
+                    calibrated.end_plus, "+1")
+                if calibrated.neutral != end:
+                    raise ConfigError(f"{where}: {actuator.name} rests at its {end_name} end ({end}), "
+                                      f"but its neutral is {calibrated.neutral}")
+
+    def check_device(self, position_range: tuple[int, int], unit: str) -> None:
+        """Refuse a calibration reaching outside what the device takes as a servo position."""
+        low, high = position_range
+        for a in self.actuators:
+            for field in ("min", "max"):
+                value = getattr(a, field)
+                if not low <= value <= high:
+                    raise ConfigError(f"calibration {self.robot_id!r}: {a.name} {field} {value} lies outside "
+                                      f"the {self.bus}'s range [{low}, {high}] {unit}")
 
 
 class CalibrationMap:
@@ -185,11 +203,13 @@ def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibrat
     return calibration
 
 
-def load_robot_calibration(backend: str, robot_id: str, kind: str, emulated: bool, spec: FaceSpec) -> Calibration:
-    """The saved calibration of `robot_id` for this kind of device, checked against `spec`; any
-    refusal ends with the command that redoes it. A file in the older naming (one per robot id,
-    `<robot_id>.json` or `<robot_id>-<kind>.json`, with no word on emulator or hardware) is not
-    read: it is named, and so is the command."""
+def load_robot_calibration(backend: str, robot_id: str, bus: type[ServoBus], emulated: bool,
+                           spec: FaceSpec) -> Calibration:
+    """The saved calibration of `robot_id` for the device `bus` drives, checked against `spec`
+    and the device's range; any refusal ends with the command that redoes it. A file in the
+    older naming (one per robot id, `<robot_id>.json` or `<robot_id>-<kind>.json`, with no word
+    on emulator or hardware) is not read: it is named, and so is the command."""
+    kind = bus.kind
     path = calibration_path(robot_id, kind, emulated)
     redo = calibrate_command(backend, robot_id)
     if not path.exists():
@@ -201,6 +221,7 @@ def load_robot_calibration(backend: str, robot_id: str, kind: str, emulated: boo
     try:
         calibration = load_calibration(path)
         calibration.check(spec, kind, emulated)
+        calibration.check_device(bus.position_range, bus.unit)
     except ConfigError as exc:
         message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
         raise ConfigError(f"{message}; redo it with {redo}") from None

@@ -1,8 +1,10 @@
 """The interactive calibration, as a state machine fed one key at a time.
 
-For each actuator in turn the user nudges its servo with the keys and confirms three
-positions: the end command -1 should reach, the end +1 should reach, and the rest (neutral)
-position. The order of the two ends gives the direction. Only the actuator being calibrated
+For each actuator in turn the user nudges its servo with the keys and confirms the end
+command -1 should reach, the end +1 should reach, and the rest (neutral) position, which must
+lie between them. The order of the two ends gives the direction. An actuator whose neutral
+command is an end (-1 or +1) rests at that end: no separate rest is asked, so the end confirmed
+is the one it rests at. Only the actuator being calibrated
 moves, in small steps, inside a range every servo of that kind tolerates. Driving it from a
 stream of key names keeps the logic testable; `terminal_keys` turns a keyboard into that stream.
 """
@@ -22,6 +24,7 @@ from facetwin.spec import FaceSpec
 NUDGES = {"left": (0, -1), "right": (0, 1), "down": (1, -1), "up": (1, 1)}
 """key -> (index into bus.nudge: small or large, sign)."""
 STEPS = ("minus", "plus", "neutral")
+ENDS_ONLY = STEPS[:2]
 HELP = "left/right (a/d): small nudge, down/up (s/w): large nudge, enter: confirm, b: back, q: quit"
 
 
@@ -60,6 +63,11 @@ class CalibrationWalkthrough:
     def channel(self) -> int:
         return self.channels[self.index]
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The positions to confirm for the current actuator."""
+        return ENDS_ONLY if abs(self.spec.actuators[self.index].neutral_command) == 1.0 else STEPS
+
     def _begin_actuator(self) -> None:
         self.step, self.marks = 0, {}
         if self.done:
@@ -84,7 +92,7 @@ class CalibrationWalkthrough:
             "minus": f"the end command -1 reaches (at {actuator.low:g} {actuator.unit})",
             "plus": f"the end command +1 reaches (at {actuator.high:g} {actuator.unit})",
             "neutral": f"the rest position (at {actuator.neutral:g} {actuator.unit})",
-        }[STEPS[self.step]]
+        }[self.steps[self.step]]
         return (f"[{self.index + 1}/{self.spec.n_actuators}] {actuator.name} on channel {self.channel}: "
                 f"move to {goal}; now {self.position} {self.bus.unit}")
 
@@ -99,12 +107,12 @@ class CalibrationWalkthrough:
             self._confirm()
         elif key == "back" and self.step > 0:
             self.step -= 1
-            self.marks.pop(STEPS[self.step], None)
+            self.marks.pop(self.steps[self.step], None)
         elif key == "quit":
             raise CalibrationAborted("calibration aborted; nothing was saved")
 
     def _confirm(self) -> None:
-        name = STEPS[self.step]
+        name = self.steps[self.step]
         if name == "plus" and self.position == self.marks["minus"]:
             self.message = "the two ends must differ: nudge before confirming"
             return
@@ -115,12 +123,15 @@ class CalibrationWalkthrough:
                 return
         self.marks[name] = self.position
         self.step += 1
-        if self.step < len(STEPS):
+        if self.step < len(self.steps):
             return
+        actuator = self.spec.actuators[self.index]
         minus, plus = self.marks["minus"], self.marks["plus"]
+        neutral = self.marks.get("neutral", minus if actuator.neutral_command < 0 else plus)
         self.done_actuators.append(ActuatorCalibration(
-            name=self.spec.actuators[self.index].name, channel=self.channel, min=min(minus, plus),
-            max=max(minus, plus), neutral=self.marks["neutral"], direction=1 if plus > minus else -1))
+            name=actuator.name, channel=self.channel, min=min(minus, plus), max=max(minus, plus),
+            neutral=neutral, direction=1 if plus > minus else -1))
+        self._move(neutral)  # it waits at rest while the others are calibrated
         self.index += 1
         self._begin_actuator()
 

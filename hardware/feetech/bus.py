@@ -64,3 +64,4 @@ class FeetechScsBus(FeetechBus):
     default_center = 512
     default_half_span = 256
     nudge = (3, 30)
+    position_range = (0, 1023)

@@ -35,6 +35,10 @@ class MaestroBus(ServoBus):
     default_center = 6000
     default_half_span = 2000
     nudge = (20, 200)
+    position_range = (1, mp.MAX_TARGET)
+    """Target 0 switches the output off, so it is never a servo end. The channel's own min/max
+    settings are made over USB in Maestro Control Center: the serial protocol has no command
+    for them, so the driver's clamp is the only one this bus can set."""
 
     def __init__(
         self,

@@ -29,6 +29,9 @@ class PCA9685Bus(ServoBus):
     default_center = 1500
     default_half_span = 500
     nudge = (5, 50)
+    position_range = reg.pulse_range_us(50.0)
+    """At the default 50 Hz; an instance has the range of its own frequency. The chip has no
+    limit registers: the driver's clamp is the only one."""
 
     def __init__(self, bus: int | object, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), frequency: float = 50.0,
                  retries: int = 3) -> None:
@@ -38,6 +41,7 @@ class PCA9685Bus(ServoBus):
         self.addresses = tuple(addresses)
         self.prescale = reg.prescale_for(frequency)
         self.period_us = reg.period_us(self.prescale)
+        self.position_range = reg.pulse_range_us(frequency)
         self.retries = retries
         self._smbus = None
         self._awake = dict.fromkeys(self.addresses, False)

@@ -45,6 +45,8 @@ class SerialServoBus(ServoBus):
     default_center = 2048
     default_half_span = 1024
     nudge = (10, 100)
+    position_range = (0, 4095)
+    """One turn in position mode (Dynamixel X, Feetech STS)."""
     table: ClassVar[ControlTable]
     default_baudrate: ClassVar[int]
 
