@@ -63,6 +63,12 @@ class ServoBus(ABC):
     def close(self) -> None:
         """Release the port; idempotent."""
 
+    @abstractmethod
+    def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
+        """Put the calibrated range into the device's own position-limit registers, so the device
+        refuses what the driver would; a device without them says why and keeps the driver's
+        clamp as the only limit."""
+
     def __enter__(self) -> ServoBus:
         self.open()
         return self

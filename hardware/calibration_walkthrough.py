@@ -53,6 +53,9 @@ class CalibrationWalkthrough:
         self.done_actuators: list[ActuatorCalibration] = []
         self.message = ""
         self.position = 0
+        low, high = bus.position_range
+        # A servo keeps the last calibration's limits (EEPROM): lift them, or the new ends may be out of reach.
+        bus.write_limits(channels, [low] * len(channels), [high] * len(channels))
         self._begin_actuator()
 
     @property
