@@ -115,11 +115,10 @@ class Calibration(ConfigModel):
             detail = f"missing {', '.join(missing)}" if missing else "actuators out of order or unknown"
             raise ConfigError(f"{where}: {detail}; uncalibrated actuators are never driven")
         for actuator, calibrated in zip(spec.actuators, self.actuators):
-            if abs(actuator.neutral_command) == 1.0:
-                end, end_name = (calibrated.end_minus, "-1") if actuator.neutral_command < 0 else (
-                    calibrated.end_plus, "+1")
+            if actuator.rest_end is not None:
+                end = calibrated.end_minus if actuator.rest_end < 0 else calibrated.end_plus
                 if calibrated.neutral != end:
-                    raise ConfigError(f"{where}: {actuator.name} rests at its {end_name} end ({end}), "
+                    raise ConfigError(f"{where}: {actuator.name} rests at its {actuator.rest_end:+d} end ({end}), "
                                       f"but its neutral is {calibrated.neutral}")
 
     def check_device(self, position_range: tuple[int, int], unit: str) -> None:

@@ -4,9 +4,9 @@ For each actuator in turn the user nudges its servo with the keys and confirms t
 command -1 should reach, the end +1 should reach, and the rest (neutral) position, which must
 lie between them. The order of the two ends gives the direction. An actuator whose neutral
 command is an end (-1 or +1) rests at that end: no separate rest is asked, so the end confirmed
-is the one it rests at. Only the actuator being calibrated
-moves, in small steps, inside a range every servo of that kind tolerates. Driving it from a
-stream of key names keeps the logic testable; `terminal_keys` turns a keyboard into that stream.
+is the one it rests at. Only the actuator being calibrated moves, in small steps, inside a range
+every servo of that kind tolerates. Driving it from a stream of key names keeps the logic
+testable; `terminal_keys` turns a keyboard into that stream.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class CalibrationWalkthrough:
     @property
     def steps(self) -> tuple[str, ...]:
         """The positions to confirm for the current actuator."""
-        return ENDS_ONLY if abs(self.spec.actuators[self.index].neutral_command) == 1.0 else STEPS
+        return STEPS if self.spec.actuators[self.index].rest_end is None else ENDS_ONLY
 
     def _begin_actuator(self) -> None:
         self.step, self.marks = 0, {}
@@ -130,7 +130,7 @@ class CalibrationWalkthrough:
             return
         actuator = self.spec.actuators[self.index]
         minus, plus = self.marks["minus"], self.marks["plus"]
-        neutral = self.marks.get("neutral", minus if actuator.neutral_command < 0 else plus)
+        neutral = self.marks.get("neutral", minus if actuator.rest_end == -1 else plus)
         self.done_actuators.append(ActuatorCalibration(
             name=actuator.name, channel=self.channel, min=min(minus, plus), max=max(minus, plus),
             neutral=neutral, direction=1 if plus > minus else -1))

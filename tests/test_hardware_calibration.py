@@ -101,13 +101,13 @@ def _ends_then_rest(spec, first: int = 0) -> list[str]:
     and, where the neutral is not an end, the rest there too."""
     keys = []
     for actuator in spec.actuators[first:]:
-        keys += ["right", "enter", "left", "enter"] + ([] if abs(actuator.neutral_command) == 1 else ["enter"])
+        keys += ["right", "enter", "left", "enter"] + ([] if actuator.rest_end else ["enter"])
     return keys
 
 
 def test_walkthrough_records_ends_neutral_and_direction(spec):
     """brow_inner_raiser_L and _R rest at their -1 end: no separate rest is asked, the -1 end is the neutral."""
-    assert spec.actuators[0].neutral_command == spec.actuators[1].neutral_command == -1
+    assert spec.actuators[0].rest_end == spec.actuators[1].rest_end == -1
     with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
         walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
         walk.feed("down")
@@ -133,7 +133,7 @@ def test_walkthrough_records_ends_neutral_and_direction(spec):
 def test_walkthrough_refuses_a_rest_outside_the_confirmed_ends(spec):
     """upper_lid_L rests between its ends, so its rest is asked, and must lie between them."""
     lid = spec.index("upper_lid_L")
-    assert -1 < spec.actuators[lid].neutral_command < 1
+    assert spec.actuators[lid].rest_end is None
     with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
         walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
         for key in _ends_then_rest(spec)[:4 * lid] + ["right", "enter", "left", "left", "enter", "left", "enter"]:
@@ -162,7 +162,7 @@ def test_keys_from_arrow_escapes_and_letters():
 def _typed(spec) -> str:
     """What a user types to calibrate every actuator: the first runs -1 -> +1 upwards, the others
     downwards; the rest, where one is asked, at the +1 end."""
-    return "".join(("a\nd\n" if i == 0 else "d\na\n") + ("" if abs(a.neutral_command) == 1 else "\n")
+    return "".join(("a\nd\n" if i == 0 else "d\na\n") + ("" if a.rest_end else "\n")
                    for i, a in enumerate(spec.actuators))
 
 
