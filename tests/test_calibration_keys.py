@@ -104,3 +104,17 @@ def test_mimic_and_babble_pass_the_robot_id_to_the_face(command, tmp_path):
     assert str(result.exception) == (
         f"{tmp_path / 'eva-1' / 'emulated-maestro.json'}: no calibration for robot 'eva-1'; make it with "
         f"`facetwin calibrate --backend emulated:maestro --robot-id eva-1`")
+
+
+def test_a_calibration_that_no_longer_validates_names_the_command_that_redoes_it(spec, tmp_path):
+    path = _saved(spec, "eva-1", emulated=False)
+    path.write_text(path.read_text().replace('"unit"', '"units"', 1))  # a field this version does not know
+    with pytest.raises(ConfigError) as caught:
+        open_hardware_face("maestro:/dev/ttyACM0", spec, robot_id="eva-1")
+    assert str(caught.value) == (
+        f"{path}: unit: Field required; redo it with `facetwin calibrate --backend maestro:/dev/ttyACM0 "
+        f"--robot-id eva-1`")
+    path.write_text("{")
+    with pytest.raises(ConfigError, match=r"maestro\.json: not a readable JSON file \(.*\); redo it with "
+                                          r"`facetwin calibrate --backend maestro:/dev/ttyACM0 --robot-id eva-1`$"):
+        open_hardware_face("maestro:/dev/ttyACM0", spec, robot_id="eva-1")
