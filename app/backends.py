@@ -20,7 +20,7 @@ SIM = "sim"
 
 
 def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None, *, skin: str = "fast",
-                 render: bool = False, **options) -> FaceBackend:
+                 render: bool = False, robot_id: str | None = None, **options) -> FaceBackend:
     """Open the face named by `backend` for `face`: a bundled face name, a face folder or
     face.yaml, or a FaceModel a caller has already loaded (which is then not loaded again):
 
@@ -31,8 +31,13 @@ def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None,
     - a hardware string such as "maestro:/dev/ttyACM0", of a kind in
       `facetwin.hardware.bus_kinds.BUS_KINDS`: the physical face (`options` go to HardwareFace).
 
-    Raises ConfigError for an unknown name."""
+    `robot_id` names the saved calibration a hardware or emulated face loads (see
+    `open_hardware_face`); the twin has none, so naming one for "sim" is refused rather than
+    ignored. Raises ConfigError for an unknown name."""
     if backend == SIM:
+        if robot_id is not None:
+            raise ConfigError(f"robot id {robot_id!r}: the {SIM} backend has no calibration; "
+                              f"name a hardware or emulated:<kind> backend")
         from facetwin.sim.sim_face import SimFace
 
         return SimFace(face, skin=skin, render=render, **options)
@@ -42,14 +47,14 @@ def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None,
     if kind == "emulated":
         from facetwin.app.hil import open_emulated_face
 
-        return open_emulated_face(backend, face, skin=skin, render=render, **options)
+        return open_emulated_face(backend, face, skin=skin, render=render, robot_id=robot_id, **options)
     if kind in BUS_KINDS:
         from facetwin.face_config import load_spec
         from facetwin.hardware.backend_url import open_hardware_face
         from facetwin.sim.rig import FaceModel
 
         spec = face.spec if isinstance(face, FaceModel) else load_spec(face)
-        return open_hardware_face(backend, spec, **options)
+        return open_hardware_face(backend, spec, robot_id=robot_id, **options)
     raise ConfigError(f"unknown backend {backend!r}: use {backend_help()}")
 
 

@@ -21,6 +21,7 @@ from facetwin.app.cli_options import (
     LandmarkerOption,
     MaxFramesOption,
     NeutralOption,
+    RobotIdOption,
     SkinOption,
     SourceOption,
 )
@@ -162,22 +163,25 @@ def showreel(
 @app.command()
 def calibrate(
     backend: str = typer.Option(..., "--backend", help=escape(backend_help(hardware_only=True))),
-    robot_id: str | None = typer.Option(None, "--robot-id", help="name of this robot (default: <face>-<kind>)"),
+    robot_id: str | None = RobotIdOption,
     face: str | None = FaceOption,
 ) -> None:
-    """Nudge each actuator with the keys, confirm its ends and rest position, save the calibration."""
+    """Nudge each actuator with the keys, confirm its ends and rest position, save the calibration
+    (one file per robot id and kind of device; an emulator's apart from the hardware's)."""
     from functools import partial
 
     from facetwin.face_config import load_spec
     from facetwin.hardware.backend_url import parse_backend
-    from facetwin.hardware.calibration import save_calibration
+    from facetwin.hardware.calibration import calibration_path, save_calibration
     from facetwin.hardware.calibration_walkthrough import calibrate_interactively, terminal_keys
 
     spec = load_spec(face)
-    robot_id = robot_id or f"{spec.name}-{parse_backend(backend).kind}"
+    robot_id = robot_id or spec.name
+    address = parse_backend(backend)
+    path = calibration_path(robot_id, address.kind, address.emulated)  # a bad robot id fails before the walk
     # Prompts go to stderr so stdout carries only the result.
     calibration = calibrate_interactively(backend, spec, robot_id, terminal_keys(), partial(typer.echo, err=True))
-    typer.echo(f"saved {save_calibration(calibration)}")
+    typer.echo(f"saved {save_calibration(calibration, path)}")
 
 
 # Commands defined in other modules register here, one block each.

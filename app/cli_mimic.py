@@ -14,6 +14,7 @@ from facetwin.app.cli_options import (
     MaxFramesOption,
     NeutralOption,
     NNDataOption,
+    RobotIdOption,
     SkinOption,
     SourceOption,
 )
@@ -43,6 +44,7 @@ def _print_summary(report: dict) -> None:
 def mimic(
     source: str = SourceOption,
     backend: str = BackendOption,
+    robot_id: str | None = RobotIdOption,
     skin: str = SkinOption,
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
     model: Path | None = typer.Option(None, "--model", help="the policy model file (default: shipped with the face)"),
@@ -61,9 +63,10 @@ def mimic(
     landmarker, also the blendshape agreement between person and twin."""
     from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 
-    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, skin=skin, policy=policy,
-                                        model=model, data=data, video=video, json=json_path, landmarker=landmarker,
-                                        neutral=neutral, max_frames=max_frames, oracle=oracle, agreement=agreement))
+    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id, skin=skin,
+                                        policy=policy, model=model, data=data, video=video, json=json_path,
+                                        landmarker=landmarker, neutral=neutral, max_frames=max_frames, oracle=oracle,
+                                        agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):
         if path is not None:

@@ -18,6 +18,9 @@ LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_lan
 NeutralOption = typer.Option("auto", "--neutral", help="the person's neutral face: auto (estimated from a stream, "
                              "the face's own for stills) or robot (the face's own)")
 BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))
+RobotIdOption = typer.Option(None, "--robot-id", help="the robot's name: its calibration is kept per robot id and "
+                             "kind of device, an emulator's apart (default: the face's name; emulated:<kind> without "
+                             "it uses a default calibration)")
 SkinOption = typer.Option("fast", "--skin", help="the twin's skin: fast (linear, quasi-static) or bullet "
                           "(pybullet soft body)")
 MaxFramesOption = typer.Option(None, "--max-frames", min=1, help="stop after this many frames")

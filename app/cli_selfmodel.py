@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
-from facetwin.app.cli_options import BackendOption, FaceOption
+from facetwin.app.cli_options import BackendOption, FaceOption, RobotIdOption
 
 
 def babble(
     out: Path = typer.Option(..., "--out", help="dataset folder (created; an interrupted one is resumed)"),
     samples: int = typer.Option(50_000, "--samples", min=1, help="samples to record"),
     backend: str = BackendOption,
+    robot_id: str | None = RobotIdOption,
     face: str | None = FaceOption,
     seed: int = typer.Option(0, "--seed", help="seed of the command draws (shard i uses (seed, i))"),
     shard_size: int = typer.Option(1000, "--shard-size", min=1, help="samples per shard file"),
@@ -33,7 +34,7 @@ def babble(
     model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
     try:
-        with open_backend(backend, model) as face_backend:
+        with open_backend(backend, model, robot_id=robot_id) as face_backend:
             manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
                                       shard_size=shard_size, seed=seed, images=images, backend_name=backend)
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ class MimicOptions:
     source: str
     face: str | None = None
     backend: str = SIM
+    robot_id: str | None = None
     skin: str = "fast"
     policy: str = "inverse"
     model: Path | None = None
@@ -80,7 +81,8 @@ def run_mimic_job(options: MimicOptions) -> dict:
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin, **backend_options))
+        backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin,
+                                                            robot_id=options.robot_id, **backend_options))
         stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
                                                   neutral=options.neutral))
         images = _TwinImages(backend)

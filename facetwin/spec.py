@@ -41,6 +41,12 @@ class ActuatorSpec:
     def neutral_command(self) -> float:
         return float(2.0 * (self.neutral - self.low) / (self.high - self.low) - 1.0)
 
+    @property
+    def rest_end(self) -> int | None:
+        """-1 or +1 when the actuator rests at that end of its travel, so a calibration's rest
+        is that end and not a position of its own; None when it rests between the ends."""
+        return -1 if self.neutral == self.low else 1 if self.neutral == self.high else None
+
 
 @dataclass(frozen=True)
 class FaceSpec:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from facetwin.errors import ConfigError
 from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.bus_kinds import BUS_KINDS, BackendAddress
-from facetwin.hardware.calibration import Calibration, calibration_path, default_calibration, load_calibration
+from facetwin.hardware.calibration import Calibration, default_calibration, load_robot_calibration
 from facetwin.spec import FaceSpec
 
 
@@ -48,16 +48,17 @@ def open_bus(backend: str, channels: list[int] | None, n_actuators: int) -> tupl
 
 def open_hardware_face(backend: str, spec: FaceSpec, robot_id: str | None = None,
                        calibration: Calibration | None = None, **face_options):
-    """A HardwareFace for `backend`. Real devices need a saved calibration (loaded for
-    `robot_id`, default "<face>-<kind>"); `emulated:` ones get a default calibration unless given one.
+    """A HardwareFace for `backend`. Real devices need a saved calibration, loaded for
+    `robot_id` (default: the face's name) and this kind of device; `emulated:` ones load the
+    emulator's own calibration of `robot_id` when one is named, else get a default calibration.
     The face owns the emulator (also reachable as `face.emulator`) and stops it on close."""
     from facetwin.hardware.hardware_face import HardwareFace
 
     address = parse_backend(backend)
     kind = BUS_KINDS[address.kind]
-    robot_id = robot_id or f"{spec.name}-{kind.name}"
-    if calibration is None and not address.emulated:
-        calibration = load_calibration(calibration_path(robot_id), spec)
+    if calibration is None and (robot_id is not None or not address.emulated):
+        calibration = load_robot_calibration(backend, robot_id or spec.name, kind.bus, address.emulated, spec)
+    robot_id = robot_id or spec.name
     channels = [a.channel for a in calibration.actuators] if calibration else None
     bus, owned = open_bus(backend, channels, spec.n_actuators)
     try:

@@ -30,6 +30,9 @@ class ServoBus(ABC):
     default_half_span: ClassVar[int]
     nudge: ClassVar[tuple[int, int]]
     """(small, large) calibration nudges in device units."""
+    position_range: tuple[int, int]
+    """The lowest and highest target the device takes as a servo position (device units); a
+    calibration reaching outside it is refused on load, before anything moves."""
 
     @property
     @abstractmethod
@@ -59,6 +62,12 @@ class ServoBus(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the port; idempotent."""
+
+    @abstractmethod
+    def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
+        """Put the calibrated range into the device's own position-limit registers, so the device
+        refuses what the driver would; a device without them says why and keeps the driver's
+        clamp as the only limit."""
 
     def __enter__(self) -> ServoBus:
         self.open()

@@ -3,14 +3,17 @@
 A calibration maps the face's normalised commands onto device units: command -1 reaches the
 end `min` or `max` chosen by `direction` (+1: -1 -> min, +1 -> max), the spec's neutral command
 reaches `neutral`, and commands in between are linear on each side of neutral, so the skin
-rests exactly where it was calibrated to rest. It is saved as JSON per robot id, atomically,
-and records the face spec digest so a calibration is never applied to a different face.
+rests exactly where it was calibrated to rest. It is saved as JSON per robot id and kind of
+device, atomically, and records the face spec digest so a calibration is never applied to a
+different face. An emulator's calibration has a file of its own (`emulated-<kind>.json`), so
+practising on `emulated:maestro` never overwrites the real Maestro's.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -20,9 +23,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from facetwin.atomic import atomic_write
 from facetwin.config_model import ConfigModel, config_error
 from facetwin.errors import ConfigError
+from facetwin.hardware.bus import ServoBus
 from facetwin.spec import FaceSpec
 
 CALIBRATION_DIR_ENV = "FACETWIN_CALIBRATION_DIR"
+ROBOT_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+"""A robot id names a folder: no path separators, and no leading dot (so never `..`)."""
 
 
 def calibration_dir() -> Path:
@@ -30,8 +36,16 @@ def calibration_dir() -> Path:
     return Path(override) if override else Path.home() / ".cache" / "facetwin" / "calibration"
 
 
-def calibration_path(robot_id: str) -> Path:
-    return calibration_dir() / f"{robot_id}.json"
+def calibration_path(robot_id: str, kind: str, emulated: bool = False) -> Path:
+    """`<dir>/<robot_id>/<kind>.json`, or `emulated-<kind>.json` for that device's emulator."""
+    if not re.match(ROBOT_ID_PATTERN, robot_id):
+        raise ConfigError(f"robot id {robot_id!r}: use letters, digits, '_', '.' and '-', not starting with '.'")
+    return calibration_dir() / robot_id / f"{'emulated-' if emulated else ''}{kind}.json"
+
+
+def calibrate_command(backend: str, robot_id: str) -> str:
+    """The command that (re)makes the calibration `backend` and `robot_id` load, for hints."""
+    return f"`facetwin calibrate --backend {backend} --robot-id {robot_id}`"
 
 
 class ActuatorCalibration(ConfigModel):
@@ -63,8 +77,9 @@ class ActuatorCalibration(ConfigModel):
 
 
 class Calibration(ConfigModel):
-    robot_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    robot_id: str = Field(min_length=1, pattern=ROBOT_ID_PATTERN)
     bus: str
+    emulated: bool = False
     unit: str
     face: str
     spec_digest: str
@@ -80,21 +95,41 @@ class Calibration(ConfigModel):
             seen[a.channel] = a.name
         return actuators
 
-    def check(self, spec: FaceSpec, bus_kind: str | None = None) -> None:
-        """Refuse a calibration made for another face, another controller, or missing actuators."""
+    def check(self, spec: FaceSpec, bus_kind: str | None = None, emulated: bool | None = None) -> None:
+        """Refuse a calibration made for another face, another controller (or its emulator, or
+        the real one for an emulator), or missing actuators."""
         where = f"calibration {self.robot_id!r}"
         if self.spec_digest != spec.digest:
             raise ConfigError(
                 f"{where} was made for face {self.face!r} (digest {self.spec_digest}), "
-                f"not {spec.name!r} (digest {spec.digest}); recalibrate with `facetwin calibrate`"
+                f"not {spec.name!r} (digest {spec.digest})"
             )
         if bus_kind is not None and self.bus != bus_kind:
             raise ConfigError(f"{where} is for a {self.bus} controller, not {bus_kind}")
+        if emulated is not None and self.emulated != emulated:
+            made, used = ("an emulated", "a real") if self.emulated else ("a real", "an emulated")
+            raise ConfigError(f"{where} was made on {made} {self.bus}, not {used} one")
         names = tuple(a.name for a in self.actuators)
         if names != spec.actuator_names:
             missing = [n for n in spec.actuator_names if n not in names]
             detail = f"missing {', '.join(missing)}" if missing else "actuators out of order or unknown"
             raise ConfigError(f"{where}: {detail}; uncalibrated actuators are never driven")
+        for actuator, calibrated in zip(spec.actuators, self.actuators):
+            if actuator.rest_end is not None:
+                end = calibrated.end_minus if actuator.rest_end < 0 else calibrated.end_plus
+                if calibrated.neutral != end:
+                    raise ConfigError(f"{where}: {actuator.name} rests at its {actuator.rest_end:+d} end ({end}), "
+                                      f"but its neutral is {calibrated.neutral}")
+
+    def check_device(self, position_range: tuple[int, int], unit: str) -> None:
+        """Refuse a calibration reaching outside what the device takes as a servo position."""
+        low, high = position_range
+        for a in self.actuators:
+            for field in ("min", "max"):
+                value = getattr(a, field)
+                if not low <= value <= high:
+                    raise ConfigError(f"calibration {self.robot_id!r}: {a.name} {field} {value} lies outside "
+                                      f"the {self.bus}'s range [{low}, {high}] {unit}")
 
 
 class CalibrationMap:
@@ -142,8 +177,8 @@ def default_calibration(spec: FaceSpec, robot_id: str, bus_kind: str, unit: str,
         neutral = round(low + fraction * (high - low)) if direction == 1 else round(high - fraction * (high - low))
         actuators.append(ActuatorCalibration(name=actuator.name, channel=channel, min=low, max=high,
                                              neutral=neutral, direction=direction))
-    return Calibration(robot_id=robot_id, bus=bus_kind, unit=unit, face=spec.name, spec_digest=spec.digest,
-                       actuators=tuple(actuators))
+    return Calibration(robot_id=robot_id, bus=bus_kind, emulated=True, unit=unit, face=spec.name,
+                       spec_digest=spec.digest, actuators=tuple(actuators))
 
 
 def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibration:
@@ -163,13 +198,39 @@ def load_calibration(path: str | Path, spec: FaceSpec | None = None) -> Calibrat
         try:
             calibration.check(spec)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            raise ConfigError(f"{path}: {exc}; recalibrate with `facetwin calibrate`") from None
+    return calibration
+
+
+def load_robot_calibration(backend: str, robot_id: str, bus: type[ServoBus], emulated: bool,
+                           spec: FaceSpec) -> Calibration:
+    """The saved calibration of `robot_id` for the device `bus` drives, checked against `spec`
+    and the device's range; any refusal ends with the command that redoes it. A file in the
+    older naming (one per robot id, `<robot_id>.json` or `<robot_id>-<kind>.json`, with no word
+    on emulator or hardware) is not read: it is named, and so is the command."""
+    kind = bus.kind
+    path = calibration_path(robot_id, kind, emulated)
+    redo = calibrate_command(backend, robot_id)
+    if not path.exists():
+        for old in (calibration_dir() / f"{robot_id}.json", calibration_dir() / f"{robot_id}-{kind}.json"):
+            if old.exists():
+                raise ConfigError(f"{old}: a calibration in the older naming, which does not say whether it was "
+                                  f"made on hardware or an emulator; redo it with {redo}")
+        raise ConfigError(f"{path}: no calibration for robot {robot_id!r}; make it with {redo}")
+    try:
+        calibration = load_calibration(path)
+        calibration.check(spec, kind, emulated)
+        calibration.check_device(bus.position_range, bus.unit)
+    except ConfigError as exc:
+        message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+        raise ConfigError(f"{message}; redo it with {redo}") from None
     return calibration
 
 
 def save_calibration(calibration: Calibration, path: str | Path | None = None) -> Path:
     """Write atomically: a robot never reads half a calibration."""
-    path = Path(path) if path is not None else calibration_path(calibration.robot_id)
+    path = Path(path) if path is not None else calibration_path(calibration.robot_id, calibration.bus,
+                                                                calibration.emulated)
     with atomic_write(path, "w") as handle:
         handle.write(calibration.model_dump_json(indent=2))
     return path

@@ -73,6 +73,7 @@ class HardwareFace(FaceBackend):
 
     def _open(self) -> None:
         self.bus.open()
+        self.bus.write_limits(self.driver.channels, self.driver.map.min, self.driver.map.max)
         if self.camera is not None:
             self.camera.start()
         atexit.register(self.close)

@@ -43,6 +43,7 @@ class SafeDriver:
 
     def __init__(self, bus: ServoBus, spec: FaceSpec, calibration: Calibration, config: SafetyConfig) -> None:
         calibration.check(spec, bus.kind)
+        calibration.check_device(bus.position_range, bus.unit)
         self.bus = bus
         self.spec = spec
         self.config = config

@@ -48,8 +48,8 @@ def calibration(spec):
 def test_save_is_atomic_and_round_trips(tmp_path, monkeypatch, calibration, spec):
     monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
     path = save_calibration(calibration)
-    assert path == tmp_path / "mira-test.json" == calibration_path("mira-test")
-    assert [p.name for p in tmp_path.iterdir()] == ["mira-test.json"]  # no temporary file left behind
+    assert path == tmp_path / "mira-test" / "emulated-maestro.json" == calibration_path("mira-test", "maestro", True)
+    assert [p.name for p in path.parent.iterdir()] == ["emulated-maestro.json"]  # no temporary file left behind
     assert load_calibration(path, spec) == calibration
 
 
@@ -96,7 +96,18 @@ def test_mapping_hits_ends_and_neutral_and_inverts(calibration, spec):
     assert mapping.end_plus[right] < mapping.end_minus[right]  # mirrored side runs the other way
 
 
+def _ends_then_rest(spec, first: int = 0) -> list[str]:
+    """Keys calibrating actuators `first`.. : -1 end a small nudge right, +1 end back at the start,
+    and, where the neutral is not an end, the rest there too."""
+    keys = []
+    for actuator in spec.actuators[first:]:
+        keys += ["right", "enter", "left", "enter"] + ([] if actuator.rest_end else ["enter"])
+    return keys
+
+
 def test_walkthrough_records_ends_neutral_and_direction(spec):
+    """brow_inner_raiser_L and _R rest at their -1 end: no separate rest is asked, the -1 end is the neutral."""
+    assert spec.actuators[0].rest_end == spec.actuators[1].rest_end == -1
     with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
         walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
         walk.feed("down")
@@ -104,20 +115,37 @@ def test_walkthrough_records_ends_neutral_and_direction(spec):
         assert walk.marks["minus"] == 5800
         for key in ["up", "up", "enter"]:
             walk.feed(key)
-        walk.feed("enter")  # neutral at the +1 end (6200) lies between the ends
-        assert walk.index == 1
+        assert walk.index == 1  # two ends confirmed, no rest asked
+        assert emulator.targets()[0] == 5800  # the calibrated actuator waits at its neutral, the -1 end
         second = ["up", "enter", "enter"]  # +1 end equal to -1 end is refused
         for key in second:
             walk.feed(key)
         assert walk.message == "the two ends must differ: nudge before confirming"
-        rest = ["left", "enter", "right", "enter"] + ["right", "enter", "left", "enter", "enter"] * 24
-        calibration = walk.run(rest)
+        calibration = walk.run(["left", "enter"] + _ends_then_rest(spec, 2))
         first_actuator, second_actuator = calibration.actuators[:2]
         assert (first_actuator.min, first_actuator.max, first_actuator.neutral, first_actuator.direction) == (
-            5800, 6200, 6200, 1)
-        assert (second_actuator.min, second_actuator.max, second_actuator.direction) == (6180, 6200, -1)
+            5800, 6200, 5800, 1)
+        assert (second_actuator.min, second_actuator.max, second_actuator.neutral, second_actuator.direction) == (
+            6180, 6200, 6200, -1)
         assert calibration.spec_digest == spec.digest
-        assert emulator.targets()[0] == 6200  # the calibrated actuator rests at its neutral
+
+
+def test_walkthrough_refuses_a_rest_outside_the_confirmed_ends(spec):
+    """upper_lid_L rests between its ends, so its rest is asked, and must lie between them."""
+    lid = spec.index("upper_lid_L")
+    assert spec.actuators[lid].rest_end is None
+    with MaestroEmulator(devices=(12, 13)) as emulator, MaestroBus(emulator.port, devices=(12, 13)) as bus:
+        walk = CalibrationWalkthrough(bus, spec, "bench", list(range(spec.n_actuators)))
+        for key in _ends_then_rest(spec)[:4 * lid] + ["right", "enter", "left", "left", "enter", "left", "enter"]:
+            walk.feed(key)
+        assert walk.message == "neutral must lie between the ends [5980, 6020]"
+        assert walk.index == lid and walk.step == 2
+        for key in ["right", "right", "enter"]:
+            walk.feed(key)
+        assert walk.index == lid + 1
+        assert walk.done_actuators[lid].model_dump(include={"min", "max", "neutral", "direction"}) == {
+            "min": 5980, "max": 6020, "neutral": 6000, "direction": -1}
+        assert emulator.targets()[lid] == 6000
 
 
 def test_walkthrough_quit_saves_nothing(spec):
@@ -131,12 +159,21 @@ def test_keys_from_arrow_escapes_and_letters():
     assert list(keys_from_chars("\x1b[A\x1b[Dd\nq")) == ["up", "left", "right", "enter", "quit"]
 
 
+def _typed(spec) -> str:
+    """What a user types to calibrate every actuator: the first runs -1 -> +1 upwards, the others
+    downwards; the rest, where one is asked, at the +1 end."""
+    return "".join(("a\nd\n" if i == 0 else "d\na\n") + ("" if a.rest_end else "\n")
+                   for i, a in enumerate(spec.actuators))
+
+
 def test_cli_calibrate_against_the_emulator(tmp_path, monkeypatch, spec):
     monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
-    keys = "a\nd\n\n" + "d\na\n\n" * (spec.n_actuators - 1)
+    keys = _typed(spec)
     result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:maestro", "--robot-id", "bench"], input=keys)
     assert result.exit_code == 0, result.output
-    calibration = load_calibration(tmp_path / "bench.json", spec)
+    assert result.stdout.strip() == f"saved {tmp_path / 'bench' / 'emulated-maestro.json'}"
+    calibration = load_calibration(tmp_path / "bench" / "emulated-maestro.json", spec)
+    assert calibration.emulated and not (tmp_path / "bench" / "maestro.json").exists()
     assert calibration.actuators[0].direction == 1 and calibration.actuators[1].direction == -1
 
 
@@ -145,11 +182,11 @@ def test_cli_calibrates_an_scs_face_and_refuses_it_on_sts(tmp_path, monkeypatch,
     from facetwin.hardware.backend_url import open_hardware_face
 
     monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
-    keys = "a\nd\n\n" + "d\na\n\n" * (spec.n_actuators - 1)
+    keys = _typed(spec)
     result = CliRunner().invoke(app, ["calibrate", "--backend", "emulated:feetech-scs", "--robot-id", "scs"],
                                 input=keys)
     assert result.exit_code == 0, result.output
-    calibration = load_calibration(tmp_path / "scs.json", spec)
+    calibration = load_calibration(tmp_path / "scs" / "emulated-feetech-scs.json", spec)
     assert calibration.bus == "feetech-scs" and calibration.actuators[0].min == 512 - 3  # SCS nudges around 512
     with pytest.raises(ConfigError, match="is for a feetech-scs controller, not feetech"):
         open_hardware_face("emulated:feetech", spec, calibration=calibration)

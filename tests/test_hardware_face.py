@@ -53,7 +53,8 @@ def test_parse_backend_strings():
 
 def test_real_backend_without_calibration_is_never_driven(tmp_path, monkeypatch, spec):
     monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match="mira-maestro.json: no calibration; run `facetwin calibrate`"):
+    with pytest.raises(ConfigError, match=r"mira/maestro\.json: no calibration for robot 'mira'; make it with "
+                                          r"`facetwin calibrate --backend maestro:/dev/ttyACM0 --robot-id mira`$"):
         open_hardware_face("maestro:/dev/ttyACM0", spec)
 
 

@@ -23,7 +23,8 @@ class DynamixelBus(SerialServoBus):
     """X-series servos at `ids`; `use_sdk=True` sends the same transactions through dynamixel-sdk."""
 
     kind = "dynamixel"
-    table = ControlTable(dx.ADDR_TORQUE_ENABLE, dx.ADDR_GOAL_POSITION, dx.ADDR_PRESENT_POSITION, dx.POSITION_BYTES)
+    table = ControlTable(dx.ADDR_TORQUE_ENABLE, dx.ADDR_GOAL_POSITION, dx.ADDR_PRESENT_POSITION, dx.POSITION_BYTES,
+                         dx.ADDR_MIN_POSITION_LIMIT, dx.ADDR_MAX_POSITION_LIMIT)
     default_baudrate = 57600
 
     def __init__(self, port: str, ids: Sequence[int] = (), baudrate: int | None = None, timeout: float = 0.05,

@@ -1,8 +1,10 @@
 """Dynamixel X-series servos on a pty, speaking Protocol 2.0 byte for byte.
 
-Each servo has an X-series control table (model number, torque enable at 64, goal position at
-116, present position at 132). A unicast packet with a bad CRC is answered with error 3 (CRC
-error), as the e-manual says; broadcasts are never answered.
+Each servo has an X-series control table (model number, position limits at 48 and 52, torque
+enable at 64, goal position at 116, present position at 132). A goal beyond the position limits
+is refused, as the servo does: the goal stays, and a write is answered with a data limit error.
+A unicast packet with a bad CRC is answered with error 3 (CRC error), as the e-manual says;
+broadcasts are never answered.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from facetwin.hardware.serial_bus.emulator import SerialEmulator
 from facetwin.hardware.servo_model import VirtualServo
 
 MODEL_XL430_W250 = 1060
+DATA_LIMIT_ERROR = 6
 
 
 class DynamixelEmulator(SerialEmulator):
@@ -31,6 +34,8 @@ class DynamixelEmulator(SerialEmulator):
         table[6] = 45  # firmware version
         table[7] = servo_id
         table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES] = dx.encode_position(rest)
+        table[dx.ADDR_MAX_POSITION_LIMIT : dx.ADDR_MAX_POSITION_LIMIT + 4] = dx.encode_position(4095)  # factory
+        table[dx.ADDR_MIN_POSITION_LIMIT : dx.ADDR_MIN_POSITION_LIMIT + 4] = dx.encode_position(0)
         return table
 
     def _parse(self) -> None:
@@ -82,19 +87,28 @@ class DynamixelEmulator(SerialEmulator):
             address, length = int.from_bytes(p[0:2], "little"), int.from_bytes(p[2:4], "little")
             self._reply(dx.status(servo_id, 0, self._load(servo_id, address, length)))
         elif packet.instruction == dx.WRITE:
-            self._store(servo_id, int.from_bytes(p[0:2], "little"), p[2:])
-            self._reply(dx.status(servo_id, 0))
+            stored = self._store(servo_id, int.from_bytes(p[0:2], "little"), p[2:])
+            self._reply(dx.status(servo_id, 0 if stored else DATA_LIMIT_ERROR))
         else:
             self._reply(dx.status(servo_id, 2))
 
-    def _store(self, servo_id: int, address: int, data: bytes) -> None:
+    def _store(self, servo_id: int, address: int, data: bytes) -> bool:
+        """False when a goal beyond the position limits was refused."""
         table = self.tables[servo_id]
+        goal_before = bytes(table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES])
         table[address : address + len(data)] = data
         servo = self.servos[servo_id]
         if address <= dx.ADDR_TORQUE_ENABLE < address + len(data):
             servo.enabled = bool(table[dx.ADDR_TORQUE_ENABLE])
         if address <= dx.ADDR_GOAL_POSITION < address + len(data):
-            self._set_target(servo_id, dx.decode_position(table[dx.ADDR_GOAL_POSITION :]))
+            goal = dx.decode_position(table[dx.ADDR_GOAL_POSITION :])
+            limits = (dx.ADDR_MIN_POSITION_LIMIT, dx.ADDR_MAX_POSITION_LIMIT)
+            low, high = (dx.decode_position(table[a:]) for a in limits)
+            if not low <= goal <= high:
+                table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES] = goal_before
+                return False
+            self._set_target(servo_id, goal)
+        return True
 
     def _load(self, servo_id: int, address: int, length: int) -> bytes:
         table = self.tables[servo_id]

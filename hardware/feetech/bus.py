@@ -23,7 +23,8 @@ class FeetechBus(SerialServoBus):
 
     kind = "feetech"
     series: ClassVar[ft.Series] = ft.STS
-    table = ControlTable(ft.ADDR_TORQUE_ENABLE, ft.ADDR_GOAL_POSITION, ft.ADDR_PRESENT_POSITION, ft.POSITION_BYTES)
+    table = ControlTable(ft.ADDR_TORQUE_ENABLE, ft.ADDR_GOAL_POSITION, ft.ADDR_PRESENT_POSITION, ft.POSITION_BYTES,
+                         ft.ADDR_MIN_ANGLE_LIMIT, ft.ADDR_MAX_ANGLE_LIMIT)
     default_baudrate = 1_000_000
 
     def _ping_packet(self, servo_id: int) -> bytes:
@@ -64,3 +65,4 @@ class FeetechScsBus(FeetechBus):
     default_center = 512
     default_half_span = 256
     nudge = (3, 30)
+    position_range = (0, 1023)

@@ -1,7 +1,8 @@
 """Feetech servos on a pty, byte for byte: a control table per id, in the series' byte order
 (STS3215: little endian, sign-magnitude positions; SCS0009: big endian, unsigned positions).
 Packets with a bad checksum are ignored, as the servos do, so the driver sees a timeout and
-retries; SCS servos ignore sync read, which they do not implement."""
+retries; SCS servos ignore sync read, which they do not implement. A goal beyond the angle limits
+(registers 9 and 11) is clamped to them, as the servos do."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class FeetechEmulator(SerialEmulator):
     """Unloaded, in ticks/s: an STS3215 turns about one revolution per second."""
     default_rest: ClassVar[int] = 2048
     """Where the horns start: mid-travel."""
+    full_travel: ClassVar[int] = 4095
+    """The highest position, the maximum angle limit as shipped."""
 
     def __init__(self, ids: Sequence[int] = tuple(range(1, 27)), servo_speed: float | None = None,
                  rest: int | None = None, record_targets: bool = False) -> None:
@@ -35,6 +38,8 @@ class FeetechEmulator(SerialEmulator):
         table[ft.ADDR_MODEL_NUMBER : ft.ADDR_MODEL_NUMBER + 2] = self.series.encode_word(self.series.model)
         table[ft.ADDR_ID] = servo_id
         table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + ft.POSITION_BYTES] = self.series.encode_position(rest)
+        table[ft.ADDR_MIN_ANGLE_LIMIT : ft.ADDR_MIN_ANGLE_LIMIT + 2] = self.series.encode_word(0)  # as shipped
+        table[ft.ADDR_MAX_ANGLE_LIMIT : ft.ADDR_MAX_ANGLE_LIMIT + 2] = self.series.encode_word(self.full_travel)
         return table
 
     def _parse(self) -> None:
@@ -88,7 +93,8 @@ class FeetechEmulator(SerialEmulator):
             self.servos[servo_id].enabled = bool(table[ft.ADDR_TORQUE_ENABLE])
         if address <= ft.ADDR_GOAL_POSITION < address + len(data):
             goal = self.series.decode_position(table[ft.ADDR_GOAL_POSITION : ft.ADDR_GOAL_POSITION + ft.POSITION_BYTES])
-            self._set_target(servo_id, goal)
+            low, high = (self.series.decode_word(table[a:]) for a in (ft.ADDR_MIN_ANGLE_LIMIT, ft.ADDR_MAX_ANGLE_LIMIT))
+            self._set_target(servo_id, min(high, max(low, goal)))
 
     def _load(self, servo_id: int, address: int, length: int) -> bytes:
         table = self.tables[servo_id]
@@ -104,3 +110,4 @@ class FeetechScsEmulator(FeetechEmulator):
     default_speed = 2000.0
     """An SCS0009 sweeps about 600 degrees per second, 1024 ticks spanning 300 degrees."""
     default_rest = 512
+    full_travel = 1023

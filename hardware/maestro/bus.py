@@ -35,6 +35,8 @@ class MaestroBus(ServoBus):
     default_center = 6000
     default_half_span = 2000
     nudge = (20, 200)
+    position_range = (1, mp.MAX_TARGET)
+    """Target 0 switches the output off, so it is never a servo end."""
 
     def __init__(
         self,
@@ -137,6 +139,11 @@ class MaestroBus(ServoBus):
     def disable(self, channels: Sequence[int]) -> None:
         """Target 0 stops the pulses on a channel: the servo goes limp."""
         self.write_targets(channels, [0] * len(channels))
+
+    def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
+        """Nothing to write: a Maestro channel's min/max are set over USB (Maestro Control Center),
+        and the serial protocol has no command for them."""
+        return
 
     def close(self) -> None:
         self._io.close()

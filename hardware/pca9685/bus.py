@@ -29,6 +29,8 @@ class PCA9685Bus(ServoBus):
     default_center = 1500
     default_half_span = 500
     nudge = (5, 50)
+    position_range = reg.pulse_range_us(50.0)
+    """At the default 50 Hz; an instance has the range of its own frequency."""
 
     def __init__(self, bus: int | object, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), frequency: float = 50.0,
                  retries: int = 3) -> None:
@@ -38,6 +40,7 @@ class PCA9685Bus(ServoBus):
         self.addresses = tuple(addresses)
         self.prescale = reg.prescale_for(frequency)
         self.period_us = reg.period_us(self.prescale)
+        self.position_range = reg.pulse_range_us(frequency)
         self.retries = retries
         self._smbus = None
         self._awake = dict.fromkeys(self.addresses, False)
@@ -147,6 +150,10 @@ class PCA9685Bus(ServoBus):
                 mode1 = self._call("read_byte_data", address, reg.MODE1)
                 self._call("write_byte_data", address, reg.MODE1, (mode1 & ~reg.RESTART & 0xFF) | reg.SLEEP)
                 self._awake[address] = False
+
+    def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
+        """Nothing to write: the chip has no limit registers."""
+        return
 
     def close(self) -> None:
         if self._smbus is not None and isinstance(self._bus_arg, int):

@@ -7,6 +7,8 @@ ticks per PWM period.
 
 from __future__ import annotations
 
+import math
+
 MODE1 = 0x00
 MODE2 = 0x01
 LED0_ON_L = 0x06
@@ -38,3 +40,10 @@ def led_register(channel: int) -> int:
 def period_us(prescale: int) -> float:
     """The PWM period a prescale value gives, in microseconds."""
     return 1e6 * 4096 * (prescale + 1) / OSCILLATOR_HZ
+
+
+def pulse_range_us(frequency: float) -> tuple[int, int]:
+    """The pulses a channel can give at `frequency`, in whole microseconds: at least one count
+    (0 is no pulse: the servo goes limp) and at most 4095 of the period's 4096 counts."""
+    period = period_us(prescale_for(frequency))
+    return math.ceil(period / 4096), math.floor(period * 4095 / 4096)

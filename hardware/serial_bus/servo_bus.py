@@ -1,8 +1,9 @@
 """What the Dynamixel and Feetech buses share: servos addressed by id on one serial line, each
 holding a control table of registers.
 
-A face uses three registers of every servo: torque enable (one byte), goal position and present
-position (how wide a position is and how it is encoded is the family's). Goals and torque go out
+A face uses five registers of every servo: torque enable (one byte), goal position and present
+position (how wide a position is and how it is encoded is the family's), and the minimum and
+maximum position limits, which hold the calibrated range (as wide as a position). Goals and torque go out
 to every servo in one sync write, which no servo answers; present positions come back in
 request/status round trips (`status_exchange`), retried when the line spoils a reply. A family
 supplies only its wire format: how its packets are built, how a status packet is read, and how a
@@ -31,6 +32,8 @@ class ControlTable:
     goal_position: int
     present_position: int
     position_bytes: int
+    min_position_limit: int
+    max_position_limit: int
 
 
 PositionRequest = tuple[bytes, list[int], str]
@@ -45,6 +48,8 @@ class SerialServoBus(ServoBus):
     default_center = 2048
     default_half_span = 1024
     nudge = (10, 100)
+    position_range = (0, 4095)
+    """One turn in position mode (Dynamixel X, Feetech STS)."""
     table: ClassVar[ControlTable]
     default_baudrate: ClassVar[int]
 
@@ -84,6 +89,13 @@ class SerialServoBus(ServoBus):
 
     def disable(self, channels: Sequence[int]) -> None:
         self._sync_write(self.table.torque_enable, 1, dict.fromkeys(map(int, channels), b"\x00"))
+
+    def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
+        """Torque off first: the limits live in EEPROM, which a servo holding torque will not write."""
+        self.disable(channels)
+        for register, values in ((self.table.min_position_limit, lows), (self.table.max_position_limit, highs)):
+            data = {int(c): self._encode_position(int(v)) for c, v in zip(channels, values)}
+            self._sync_write(register, self.table.position_bytes, data)
 
     def close(self) -> None:
         self._io.close()
