@@ -17,15 +17,14 @@ from facetwin.errors import ConfigError
 def soak(
     backend: str = BackendOption,
     minutes: float = typer.Option(..., "--minutes", help="how long to drive the face (wall clock)"),
-    source: str | None = typer.Option(None, "--source", help="person to copy, looped (default: the bundled "
-                                      "sample clip)"),
+    source: str | None = typer.Option(None, "--source", help="person to copy (default: the bundled sample clip)"),
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
     json_path: Path | None = typer.Option(None, "--json", help="write the per-minute figures and the summary"),
     plot: Path | None = typer.Option(None, "--plot", help="write latency and memory over time (.png; default: "
                                      "beside --json)"),
     face: str | None = FaceOption,
 ) -> None:
-    """Drive the face with the mimic loop on a looping clip; report step latency percentiles and
+    """Drive the face with the mimic loop on a clip played again and again; report step latency percentiles and
     resident memory per minute, and the faults (exceptions, watchdog trips, missed frames). Exits 1
     on an exception or a watchdog trip, 130 on Ctrl-C."""
     from facetwin.agents.mimic.human_targets import HumanTargets
