@@ -214,6 +214,10 @@ app.command("build-face")(cli_faces.build_face)
 app.command("fit-skin")(cli_faces.fit_skin)
 app.command("consistency")(cli_faces.consistency)
 
+from facetwin.app import cli_soak  # noqa: E402
+
+app.command("soak")(cli_soak.soak)
+
 from facetwin.app.cli_plot import plot_app  # noqa: E402
 
 app.add_typer(plot_app, name="plot")

@@ -66,6 +66,7 @@ class HardwareFace(FaceBackend):
         self._opened = False
         self._closed = False
         self._t0 = clock()
+        self.watchdog_trips = 0  # times the watchdog found the face silent and let it go
 
     @property
     def spec(self) -> FaceSpec:
@@ -146,6 +147,7 @@ class HardwareFace(FaceBackend):
                 return
             log.warning("no command for %.2f s: ramping the face to neutral and disabling it",
                         self.safety.watchdog_timeout)
+            self.watchdog_trips += 1
             self.ramp_to_neutral_and_disable()
 
     def ramp_to_neutral_and_disable(self) -> None:

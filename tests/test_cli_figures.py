@@ -34,7 +34,7 @@ def test_a_shared_option_has_one_help_text():
             if set(param.opts) & {"--face", "--source", "--landmarker", "--neutral", "--skin", "--max-frames"}:
                 helps[param.opts[0]].add(param.help)
     assert set(helps) >= {"--face", "--source", "--landmarker", "--neutral", "--skin", "--max-frames"}
-    # demo's --source is its own: optional, the bundled clip by default
+    # demo's and soak's --source are their own: optional, the bundled clip by default
     helps["--source"] -= {"person to copy (default: the bundled sample clip)"}
     assert {option: len(texts) for option, texts in helps.items()} == dict.fromkeys(helps, 1)
 

@@ -98,6 +98,17 @@ def test_step_paces_to_the_control_rate(spec):
         assert time.monotonic() - started == pytest.approx(6 * spec.control_period, abs=0.05)
 
 
+def test_watchdog_trips_are_counted(spec):
+    with fast_face("maestro", spec, watchdog=0.1) as face:
+        face.reset()
+        deadline = time.monotonic() + 5
+        while face.watchdog_trips == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert face.watchdog_trips == 1
+        face.step(spec.neutral_command)  # commanding again re-arms the face; the count stays
+        assert face.watchdog_trips == 1
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_watchdog_ramps_to_neutral_then_disables(kind, spec):
     timeout, max_step = 0.2, 0.25
