@@ -2,7 +2,8 @@
 
 Each servo has an X-series control table (model number, torque enable at 64, goal position at
 116, present position at 132). A unicast packet with a bad CRC is answered with error 3 (CRC
-error), as the e-manual says; broadcasts are never answered.
+error), as the e-manual says; broadcasts are never answered. A header whose length field
+announces more than ever arrives is abandoned after the packet timeout (`SerialEmulator`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class DynamixelEmulator(SerialEmulator):
 
     def _store(self, servo_id: int, address: int, data: bytes) -> None:
         table = self.tables[servo_id]
+        data = data[: max(0, len(table) - address)]  # beyond the control table nothing is stored
         table[address : address + len(data)] = data
         servo = self.servos[servo_id]
         if address <= dx.ADDR_TORQUE_ENABLE < address + len(data):
