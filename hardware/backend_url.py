@@ -4,9 +4,14 @@
                          pca9685:1:0x40,0x41, dynamixel:/dev/ttyUSB0@57600, feetech-scs:/dev/ttyUSB0
     emulated:<kind>      that controller's emulator on a pty (or fake I2C) with a default calibration;
                          `facetwin.app.backends.open_backend` also gives it the twin as its body
+
+Either may end in ?<option>=<0|1>[&...], an option of that kind (`BusKind.options`), e.g.
+maestro:/dev/ttyACM0?crc=1 or emulated:maestro?crc=1 (the Maestro's CRC mode).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from facetwin.errors import ConfigError
 from facetwin.hardware.bus import ServoBus
@@ -17,17 +22,35 @@ from facetwin.spec import FaceSpec
 
 def parse_backend(text: str) -> BackendAddress:
     """Parse a backend string, or raise ConfigError naming what is wrong with it."""
-    kind, _, rest = text.partition(":")
+    head, _, query = text.partition("?")
+    kind, _, rest = head.partition(":")
     if kind == "emulated":
         if rest not in BUS_KINDS:
             raise ConfigError(f"backend {text!r}: emulated devices are {', '.join('emulated:' + k for k in BUS_KINDS)}")
-        return BackendAddress(kind=rest, emulated=True)
-    if kind not in BUS_KINDS:
+        address = BackendAddress(kind=rest, emulated=True)
+    elif kind not in BUS_KINDS:
         raise ConfigError(f"backend {text!r}: unknown kind {kind!r}; use one of {', '.join(BUS_KINDS)} "
                           f"or emulated:<kind>")
-    if not rest:
+    elif not rest:
         raise ConfigError(f"backend {text!r}: missing the port or bus after {kind}:")
-    return BUS_KINDS[kind].parse(text, rest)
+    else:
+        address = BUS_KINDS[kind].parse(text, rest)
+    return dataclasses.replace(address, **_options(text, query, address.kind)) if query else address
+
+
+def _options(text: str, query: str, kind: str) -> dict[str, bool]:
+    """The on/off options after "?" in `text`, each one the kind takes."""
+    allowed = BUS_KINDS[kind].options
+    options = {}
+    for item in query.split("&"):
+        name, equals, value = item.partition("=")
+        if name not in allowed:
+            takes = f"takes only {', '.join(allowed)}" if allowed else "takes no options"
+            raise ConfigError(f"backend {text!r}: unknown option {name!r}; {kind} {takes}")
+        if not equals or value not in ("0", "1"):
+            raise ConfigError(f"backend {text!r}: option {name} must be {name}=0 or {name}=1")
+        options[name] = value == "1"
+    return options
 
 
 def open_bus(backend: str, channels: list[int] | None, n_actuators: int) -> tuple[ServoBus, list]:
@@ -38,7 +61,7 @@ def open_bus(backend: str, channels: list[int] | None, n_actuators: int) -> tupl
     channels = channels or kind.default_channels(n_actuators)
     if not address.emulated:
         return kind.open_bus(address, channels), []
-    emulator, address = kind.start_emulator(channels)
+    emulator, address = kind.start_emulator(channels, address)
     try:
         return kind.open_bus(address, channels), [emulator]
     except BaseException:

@@ -33,8 +33,9 @@ Emulator = SerialEmulator | PCA9685Emulator
 
 @dataclass(frozen=True)
 class BackendAddress:
-    """Where a controller is. `i2c_bus` is an I2C bus number, or an object with smbus2's methods
-    (an emulator's); `baudrate` None means the bus's factory setting."""
+    """Where a controller is and how it speaks. `i2c_bus` is an I2C bus number, or an object with
+    smbus2's methods (an emulator's); `baudrate` None means the bus's factory setting; `crc`: every
+    command carries a CRC the device checks (a Maestro with "Enable CRC" ticked)."""
 
     kind: str
     port: str | None = None
@@ -42,6 +43,7 @@ class BackendAddress:
     i2c_bus: int | object | None = None
     i2c_addresses: tuple[int, ...] = ()
     emulated: bool = False
+    crc: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class BusKind(ABC):
 
     syntax: ClassVar[str]
     """What follows "<name>:" in a backend string."""
+    options: ClassVar[tuple[str, ...]] = ()
+    """The on/off `BackendAddress` fields a backend string may set after "?", e.g. ?crc=1."""
 
     @property
     def usage(self) -> str:
@@ -78,8 +82,9 @@ class BusKind(ABC):
         """The (not yet opened) bus at `address`, sized for `channels`."""
 
     @abstractmethod
-    def start_emulator(self, channels: list[int]) -> tuple[Emulator, BackendAddress]:
-        """The emulator, started, with every channel in `channels`, and its address."""
+    def start_emulator(self, channels: list[int], address: BackendAddress) -> tuple[Emulator, BackendAddress]:
+        """The emulator, started, with every channel in `channels` and the options of the
+        emulated `address`, and the address of the emulator itself."""
 
 
 class _SerialPortKind(BusKind):
@@ -101,7 +106,11 @@ class _SerialPortKind(BusKind):
 
 
 class MaestroKind(_SerialPortKind):
-    """Beyond 24 channels, Maestros are chained on one line as devices 12, 13, ..."""
+    """Beyond 24 channels, Maestros are chained on one line as devices 12, 13, ...; ?crc=1
+    seals every command with its CRC-7 byte, for a Maestro whose "Enable CRC" is ticked."""
+
+    syntax = "PORT[@BAUD][?crc=1]"
+    options = ("crc",)
 
     @staticmethod
     def _devices(channels: list[int]) -> tuple[int, ...]:
@@ -109,11 +118,11 @@ class MaestroKind(_SerialPortKind):
         return tuple(range(maestro.FACTORY_DEVICE, maestro.FACTORY_DEVICE + n_devices))
 
     def open_bus(self, address: BackendAddress, channels: list[int]) -> ServoBus:
-        return self.bus(address.port, devices=self._devices(channels), **self._baudrate(address))
+        return self.bus(address.port, devices=self._devices(channels), crc=address.crc, **self._baudrate(address))
 
-    def start_emulator(self, channels: list[int]) -> tuple[Emulator, BackendAddress]:
-        emulator = self.emulator(devices=self._devices(channels)).start()
-        return emulator, BackendAddress(kind=self.name, port=emulator.port, emulated=True)
+    def start_emulator(self, channels: list[int], address: BackendAddress) -> tuple[Emulator, BackendAddress]:
+        emulator = self.emulator(devices=self._devices(channels), crc=address.crc).start()
+        return emulator, BackendAddress(kind=self.name, port=emulator.port, emulated=True, crc=address.crc)
 
 
 class ServoIdKind(_SerialPortKind):
@@ -125,7 +134,7 @@ class ServoIdKind(_SerialPortKind):
     def open_bus(self, address: BackendAddress, channels: list[int]) -> ServoBus:
         return self.bus(address.port, ids=channels, **self._baudrate(address))
 
-    def start_emulator(self, channels: list[int]) -> tuple[Emulator, BackendAddress]:
+    def start_emulator(self, channels: list[int], address: BackendAddress) -> tuple[Emulator, BackendAddress]:
         emulator = self.emulator(ids=channels).start()
         return emulator, BackendAddress(kind=self.name, port=emulator.port, emulated=True)
 
@@ -150,7 +159,7 @@ class PCA9685Kind(BusKind):
             raise ConfigError(f"the calibration uses channel {max(channels)} but {bus.address} has {bus.n_channels}")
         return bus
 
-    def start_emulator(self, channels: list[int]) -> tuple[Emulator, BackendAddress]:
+    def start_emulator(self, channels: list[int], address: BackendAddress) -> tuple[Emulator, BackendAddress]:
         n_boards = max(1, math.ceil((max(channels) + 1) / pca9685.CHANNELS))
         addresses = tuple(range(pca9685.FIRST_ADDRESS, pca9685.FIRST_ADDRESS + n_boards))
         emulator = self.emulator(addresses=addresses)

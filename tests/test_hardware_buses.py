@@ -189,7 +189,7 @@ def test_pca9685_nack_is_retried_and_a_vanished_board_is_a_clear_error(pca_pair)
     bus.write_targets([0], [1600])
     assert emulator.pulse_us(0x40, 0) == pytest.approx(1600, abs=5)
     emulator.unplug()
-    with pytest.raises(BackendError, match=r"pca9685 at 0x40: write_i2c_block_data failed 3 times"):
+    with pytest.raises(BackendError, match=r"pca9685 at 0x40: read_byte_data failed 3 times"):
         bus.write_targets([0], [1500])
 
 

@@ -14,7 +14,7 @@ from facetwin.app.backends import open_backend
 from facetwin.app.cli import app
 from facetwin.errors import ConfigError
 from facetwin.hardware.backend_url import open_bus, parse_backend
-from facetwin.hardware.bus_kinds import BUS_KINDS
+from facetwin.hardware.bus_kinds import BUS_KINDS, BackendAddress
 from facetwin.hardware.serial_bus.servo_bus import SerialServoBus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,3 +75,40 @@ def test_a_hardware_only_program_loads_no_simulation_or_perception_stack():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("maestro:/dev/ttyACM0?crc=1", BackendAddress(kind="maestro", port="/dev/ttyACM0", crc=True)),
+    ("maestro:/dev/ttyACM0@57600?crc=0", BackendAddress(kind="maestro", port="/dev/ttyACM0", baudrate=57600)),
+    ("emulated:maestro?crc=1", BackendAddress(kind="maestro", emulated=True, crc=True)),
+])
+def test_the_maestros_crc_mode_is_chosen_in_the_backend_string(text, expected):
+    assert parse_backend(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("pca9685:1?crc=1", "backend 'pca9685:1?crc=1': unknown option 'crc'; pca9685 takes no options"),
+    ("emulated:feetech?crc=1", "backend 'emulated:feetech?crc=1': unknown option 'crc'; feetech takes no options"),
+    ("maestro:/dev/x?speed=1", "backend 'maestro:/dev/x?speed=1': unknown option 'speed'; maestro takes only crc"),
+    ("maestro:/dev/x?crc=yes", "backend 'maestro:/dev/x?crc=yes': option crc must be crc=0 or crc=1"),
+    ("maestro:/dev/x?crc", "backend 'maestro:/dev/x?crc': option crc must be crc=0 or crc=1"),
+])
+def test_an_option_the_kind_does_not_take_is_named(text, message):
+    with pytest.raises(ConfigError) as error:
+        parse_backend(text)
+    assert str(error.value) == message
+
+
+def test_an_emulated_maestro_in_crc_mode_is_driven_with_crc_and_ignores_a_spoiled_command(model):
+    from facetwin.hardware.backend_url import open_hardware_face
+    from facetwin.hardware.maestro.protocol import crc7
+
+    with open_hardware_face("emulated:maestro?crc=1", model.spec, pacing=False) as face:
+        assert face.bus.crc and face.emulator.crc
+        face.reset()
+        face.step(model.spec.neutral_command)
+        face.emulator.record_targets = True
+        set_target = bytes.fromhex("84 00 70 2E")  # channel 0 to 6000
+        face.bus._io.write(set_target + bytes((crc7(set_target) ^ 0x01,)))  # every chained board hears it
+        assert face.bus.read_errors() == ["serial CRC error"] * len(face.bus.devices) == ["serial CRC error"] * 2
+        assert face.emulator.target_log == []

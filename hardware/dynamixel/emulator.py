@@ -4,7 +4,8 @@ Each servo has an X-series control table (model number, position limits at 48 an
 enable at 64, goal position at 116, present position at 132). A goal beyond the position limits
 is refused, as the servo does: the goal stays, and a write is answered with a data limit error.
 A unicast packet with a bad CRC is answered with error 3 (CRC error), as the e-manual says;
-broadcasts are never answered.
+broadcasts are never answered. A header whose length field announces more than ever arrives is
+abandoned after the packet timeout (`SerialEmulator`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class DynamixelEmulator(SerialEmulator):
     def _store(self, servo_id: int, address: int, data: bytes) -> bool:
         """False when a goal beyond the position limits was refused."""
         table = self.tables[servo_id]
+        data = data[: max(0, len(table) - address)]  # beyond the control table nothing is stored
         goal_before = bytes(table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES])
         table[address : address + len(data)] = data
         servo = self.servos[servo_id]

@@ -1,8 +1,10 @@
 """Feetech servos on a pty, byte for byte: a control table per id, in the series' byte order
 (STS3215: little endian, sign-magnitude positions; SCS0009: big endian, unsigned positions).
 Packets with a bad checksum are ignored, as the servos do, so the driver sees a timeout and
-retries; SCS servos ignore sync read, which they do not implement. A goal beyond the angle limits
-(registers 9 and 11) is clamped to them, as the servos do."""
+retries, and so are packets too short for their instruction; SCS servos ignore sync read, which
+they do not implement. A goal beyond the angle limits (registers 9 and 11; as shipped, the
+encoder's whole range, 0..4095 on an STS, 0..1023 on an SCS) is clamped to the nearer limit, as
+the servos do."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from typing import ClassVar
 from facetwin.hardware.feetech import protocol as ft
 from facetwin.hardware.serial_bus.emulator import SerialEmulator
 from facetwin.hardware.servo_model import VirtualServo
+
+_MIN_PARAMS = {ft.READ: 2, ft.WRITE: 1, ft.SYNC_READ: 2, ft.SYNC_WRITE: 2}
+"""The fewest parameters each instruction can carry: address and length, or address and data."""
 
 
 class FeetechEmulator(SerialEmulator):
@@ -65,6 +70,8 @@ class FeetechEmulator(SerialEmulator):
 
     def _execute(self, packet: ft.Packet) -> None:
         p = packet.params
+        if len(p) < _MIN_PARAMS.get(packet.instruction, 0):
+            return
         if packet.instruction == ft.SYNC_WRITE:
             address, length = p[0], p[1]
             for offset in range(2, len(p) - length, length + 1):
@@ -88,6 +95,7 @@ class FeetechEmulator(SerialEmulator):
 
     def _store(self, servo_id: int, address: int, data: bytes) -> None:
         table = self.tables[servo_id]
+        data = data[: max(0, len(table) - address)]  # beyond the control table nothing is stored
         table[address : address + len(data)] = data
         if address <= ft.ADDR_TORQUE_ENABLE < address + len(data):
             self.servos[servo_id].enabled = bool(table[ft.ADDR_TORQUE_ENABLE])

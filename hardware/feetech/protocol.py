@@ -51,14 +51,15 @@ status = packet
 @dataclass(frozen=True)
 class Series:
     """How one servo family stores its words: `byteorder` of 16-bit registers, whether positions
-    carry a sign bit (bit 15, sign-magnitude), whether sync read exists, and the model number a
-    typical member reports."""
+    carry a sign bit (bit 15, sign-magnitude), whether sync read exists, the model number a
+    typical member reports, and its highest position (the encoder's last tick)."""
 
     name: str
     byteorder: Literal["little", "big"]
     signed_positions: bool
     sync_read: bool
     model: int
+    max_position: int
 
     def encode_word(self, value: int) -> bytes:
         return int(value).to_bytes(2, self.byteorder)
@@ -82,9 +83,9 @@ class Series:
         return raw
 
 
-STS = Series("sts", "little", signed_positions=True, sync_read=True, model=777)
+STS = Series("sts", "little", signed_positions=True, sync_read=True, model=777, max_position=4095)
 """STS/SMS servos; the model number is the STS3215's."""
-SCS = Series("scs", "big", signed_positions=False, sync_read=False, model=1284)
+SCS = Series("scs", "big", signed_positions=False, sync_read=False, model=1284, max_position=1023)
 """SCS servos; the model number is the SCS0009's."""
 
 

@@ -28,6 +28,10 @@ class MaestroEmulator(SerialEmulator):
     as on a real shared line.
     """
 
+    packet_timeout = math.inf
+    """The board waits for a packet's tail: its framing (bit 7 marks a command) resynchronises on
+    the next command byte, which ends an unfinished packet with a protocol error."""
+
     def __init__(
         self,
         devices: Sequence[int] = (mp.FACTORY_DEVICE,),

@@ -5,6 +5,11 @@ The chip counts 4096 ticks per PWM period; a servo pulse is ON at tick 0 and OFF
 gives (25 MHz / (4096 * (121 + 1)) = 50.03 Hz, not exactly 50). The chip cannot report where a
 servo is, so `can_read` is False. Channel k of the bus is channel k % 16 of the k // 16-th
 address.
+
+I2C carries no checksum, so a glitch can put a board to sleep, stop its auto-increment or
+change its period unnoticed. Every `write_targets` therefore reads MODE1, MODE2 and PRE_SCALE
+back first and sets a board up again when they are not what `open` left, and each target's four
+LED registers are rewritten whole: one control period undoes what noise did to a driven channel.
 """
 
 from __future__ import annotations
@@ -92,14 +97,28 @@ class PCA9685Bus(ServoBus):
         else:
             self._smbus = self._bus_arg
         for address in self.addresses:
-            mode1 = self._call("read_byte_data", address, reg.MODE1)
-            # The prescaler only accepts writes while the oscillator sleeps; every output starts fully off.
-            mode1 = (mode1 & ~reg.RESTART & 0xFF) | reg.SLEEP | reg.AUTO_INCREMENT
-            self._call("write_byte_data", address, reg.MODE1, mode1)
-            self._call("write_byte_data", address, reg.PRESCALE, self.prescale)
-            self._call("write_byte_data", address, reg.MODE2, reg.OUTDRV)
-            self._call("write_i2c_block_data", address, reg.ALL_LED_ON_L, [0, 0, 0, reg.FULL])
-            self._awake[address] = False
+            self._set_up(address)
+            self._call("write_i2c_block_data", address, reg.ALL_LED_ON_L, [0, 0, 0, reg.FULL])  # every output off
+
+    def _set_up(self, address: int) -> None:
+        """Prescaler and output mode, leaving the board asleep: the prescaler only accepts
+        writes while the oscillator sleeps."""
+        mode1 = self._call("read_byte_data", address, reg.MODE1)
+        mode1 = (mode1 & ~reg.RESTART & 0xFF) | reg.SLEEP | reg.AUTO_INCREMENT
+        self._call("write_byte_data", address, reg.MODE1, mode1)
+        self._call("write_byte_data", address, reg.PRESCALE, self.prescale)
+        self._call("write_byte_data", address, reg.MODE2, reg.OUTDRV)
+        self._awake[address] = False
+
+    def _restore(self, address: int) -> None:
+        """Set an awake board up again if its mode or prescaler is not what `open` and `_wake` left."""
+        mode1 = self._call("read_byte_data", address, reg.MODE1)
+        intact = (mode1 & (reg.SLEEP | reg.AUTO_INCREMENT) == reg.AUTO_INCREMENT
+                  and self._call("read_byte_data", address, reg.MODE2) == reg.OUTDRV
+                  and self._call("read_byte_data", address, reg.PRESCALE) == self.prescale)
+        if not intact:
+            self._set_up(address)
+            self._wake(address)
 
     def _wake(self, address: int) -> None:
         mode1 = self._call("read_byte_data", address, reg.MODE1)
@@ -131,6 +150,8 @@ class PCA9685Bus(ServoBus):
             address, local = self._locate(int(channel))
             off = self.counts(float(target))
             pairs.setdefault(address, []).append((local, [0, 0, off & 0xFF, off >> 8]))
+        for address in pairs:
+            self._restore(address)
         self._write_blocks(pairs)
 
     def read_positions(self, channels: Sequence[int]) -> np.ndarray:

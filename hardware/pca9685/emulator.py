@@ -2,7 +2,11 @@
 
 The register file behaves like the chip's: power-on values, auto-increment only when MODE1.AI
 is set, PRE_SCALE writes ignored unless the oscillator sleeps, full-on/full-off bits, no
-pulses while asleep. Each channel drives a virtual servo from the pulse width it decodes.
+pulses while asleep, reserved registers ignored (read as 0) and skipped by auto-increment as
+the datasheet says (past LED15_OFF_H and past PRE_SCALE the pointer rolls over to MODE1), the
+reserved top bits of the LED high registers never set. Each channel drives a virtual servo
+from the pulse width it decodes; the horn stops at the servo's travel (`travel_us`) whatever
+the pulse, since a PWM chip has no idea of a servo's range.
 I2C transfers are synchronous calls, so unlike the serial emulators no thread is needed:
 servos advance with the wall clock whenever anyone looks.
 """
@@ -16,6 +20,11 @@ from collections.abc import Sequence
 
 from facetwin.hardware.pca9685 import protocol as reg
 from facetwin.hardware.servo_model import VirtualServo
+
+
+def _next_register(register: int) -> int:
+    """Where auto-increment goes after `register`: past the last LED register or PRE_SCALE, back to MODE1."""
+    return 0 if register in (reg.LAST_LED, reg.PRESCALE) else (register + 1) & 0xFF
 
 
 class FakeSMBus:
@@ -44,8 +53,10 @@ class PCA9685Emulator:
     every transfer does."""
 
     def __init__(self, addresses: Sequence[int] = (reg.FIRST_ADDRESS,), servo_speed: float = 4000.0,
-                 rest: float = 1500.0, record_targets: bool = False) -> None:
+                 rest: float = 1500.0, record_targets: bool = False,
+                 travel_us: tuple[float, float] = (500.0, 2500.0)) -> None:
         self.addresses = tuple(addresses)
+        self.travel_us = travel_us
         self.registers = {a: self._power_on() for a in self.addresses}
         n = reg.CHANNELS * len(self.addresses)
         self.servos = {c: VirtualServo(rest, rest, servo_speed) for c in range(n)}
@@ -92,10 +103,12 @@ class PCA9685Emulator:
             regs = self._check(address)
             auto = regs[reg.MODE1] & reg.AUTO_INCREMENT
             touched = set()
-            for offset, value in enumerate(data):
-                target = (register + offset) & 0xFF if auto else register
-                self._write_register(regs, target, value & 0xFF)
-                touched.add(target)
+            target = register & 0xFF
+            for value in data:
+                if not reg.reserved(target):
+                    self._write_register(regs, target, value & 0xFF)
+                    touched.add(target)
+                target = _next_register(target) if auto else target
             self._update_outputs(address, touched)
 
     def _write_register(self, regs: bytearray, register: int, value: int) -> None:
@@ -108,6 +121,8 @@ class PCA9685Emulator:
             value = (value & ~reg.RESTART) | (regs[reg.MODE1] & reg.RESTART if not restart else 0)
             if value & reg.SLEEP and not regs[reg.MODE1] & reg.SLEEP:
                 value |= reg.RESTART  # entering sleep with PWM running arms RESTART
+        if register >= reg.LED0_ON_L and register % 2:
+            value &= 0x1F  # bits 7..5 of the LEDn / ALL_LED high registers are reserved, read as 0
         if reg.ALL_LED_ON_L <= register <= reg.ALL_LED_ON_L + 3:
             for channel in range(reg.CHANNELS):
                 regs[reg.led_register(channel) + register - reg.ALL_LED_ON_L] = value
@@ -134,7 +149,7 @@ class PCA9685Emulator:
             if pulse is not None:
                 if self.record_targets and not every:
                     self.target_log.append((channel, pulse))
-                servo.target = pulse
+                servo.target = min(max(pulse, self.travel_us[0]), self.travel_us[1])
 
     def pulse_us(self, address: int, channel: int) -> float | None:
         """The pulse width the channel outputs, None when fully off or fully on (no servo pulse)."""
@@ -149,7 +164,11 @@ class PCA9685Emulator:
         with self._lock:
             regs = self._check(address)
             auto = regs[reg.MODE1] & reg.AUTO_INCREMENT
-            return [regs[(register + i) & 0xFF if auto else register] for i in range(length)]
+            values, target = [], register & 0xFF
+            for _ in range(length):
+                values.append(0 if reg.reserved(target) else regs[target])
+                target = _next_register(target) if auto else target
+            return values
 
     def _advance(self) -> None:
         now = time.monotonic()

@@ -12,6 +12,8 @@ import math
 MODE1 = 0x00
 MODE2 = 0x01
 LED0_ON_L = 0x06
+LAST_LED = 0x45
+"""LED15_OFF_H: from here to ALL_LED_ON_L the registers are reserved, as is 0xFF (test mode)."""
 ALL_LED_ON_L = 0xFA
 PRESCALE = 0xFE
 RESTART = 0x80
@@ -31,6 +33,11 @@ BLOCK_CHANNELS = 8
 
 def prescale_for(frequency: float) -> int:
     return round(OSCILLATOR_HZ / (4096 * frequency)) - 1
+
+
+def reserved(register: int) -> bool:
+    """Whether the chip ignores writes to `register` (and reads it as 0)."""
+    return LAST_LED < register < ALL_LED_ON_L or register == 0xFF
 
 
 def led_register(channel: int) -> int:

@@ -3,6 +3,11 @@ motion, a log of the targets it parsed, and injectable faults.
 
 Faults are the ones a real bench produces: a byte lost on the way in or out, a reply with a
 bad checksum, a device that stops answering, a cable pulled (`unplug`).
+
+Like the devices, an emulator survives line noise: a packet still incomplete `packet_timeout`
+seconds after its first byte came is abandoned one byte at a time, so a corrupt length field
+(which announces a packet that never comes) costs one timeout instead of the link, and a
+packet the device cannot make sense of is dropped, never allowed to stop the thread.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ class SerialEmulator(ABC):
     check what reached the device from the device's side.
     """
 
+    packet_timeout: float = 0.02
+    """Seconds a partial packet may wait for its tail; a driver's own reply timeout is longer."""
+
     def __init__(self, servos: dict[int, VirtualServo], record_targets: bool = False) -> None:
         self.servos = servos
         self.faults = Faults()
@@ -44,6 +52,8 @@ class SerialEmulator(ABC):
         self.target_log: list[tuple[int, int]] = []
         self.packets = 0
         self._buffer = bytearray()
+        self._partial_since: float | None = None
+        """When the incomplete packet at the head of `_buffer` began, None when it is empty."""
         self._lock = threading.RLock()
         self._link: PtyLink | None = None
         self._thread: threading.Thread | None = None
@@ -91,12 +101,26 @@ class SerialEmulator(ABC):
     def _receive(self, data: bytes) -> None:
         with self._lock:
             self._advance()
-            if data and not self.faults.silent:
+            if self.faults.silent:
+                return
+            if data:
                 if self.faults.drop_request_bytes:
                     self.faults.drop_request_bytes -= 1
                     data = data[1:]
                 self._buffer += data
-                self._parse()
+                self._parse_tracking_partial()
+            while self._partial_since is not None and time.monotonic() - self._partial_since > self.packet_timeout:
+                del self._buffer[0]  # give up on the stale packet's first byte and resynchronise after it
+                self._parse_tracking_partial()
+
+    def _parse_tracking_partial(self) -> None:
+        """Parse, and restart the partial-packet clock when the head of the buffer moved on."""
+        before = len(self._buffer)
+        self._parse()
+        if not self._buffer:
+            self._partial_since = None
+        elif self._partial_since is None or len(self._buffer) < before:
+            self._partial_since = time.monotonic()
 
     def _advance(self) -> None:
         now = time.monotonic()

@@ -30,14 +30,14 @@ class PtyLink:
             return b""
 
     def write(self, data: bytes) -> None:
+        """Send `data` to the driver; what its full input buffer refuses is lost, as a device's
+        UART does not wait for a host that stopped reading."""
         view = memoryview(data)
         while view and self.master_fd >= 0:
             try:
-                written = os.write(self.master_fd, view)
+                view = view[os.write(self.master_fd, view) :]
             except BlockingIOError:
-                select.select([], [self.master_fd], [], 0.01)
-                continue
-            view = view[written:]
+                return
 
     def close(self) -> None:
         """Close both ends: to the driver it looks like the USB cable was pulled."""
