@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from facetwin.errors import BackendError
 
+WRITE_TIMEOUT = 1.0
+"""Seconds a write may take before the device counts as gone. Not the read timeout: pyserial
+checks its write deadline after each `os.write`, even one that wrote everything, so a process the
+machine left waiting for longer than a short deadline reported a complete write as timed out.
+A few bytes that a serial device has not taken in a second mean it is gone."""
+
 
 class SerialTransport:
     """pyserial underneath; `name` (e.g. "maestro on /dev/ttyACM0") prefixes every error."""
@@ -26,7 +32,7 @@ class SerialTransport:
         except ImportError:
             raise BackendError(f"{self.name}: pyserial is not installed (pip install pyserial)") from None
         try:
-            self._serial = serial.Serial(self.port, self.baudrate, timeout=self.timeout, write_timeout=self.timeout)
+            self._serial = serial.Serial(self.port, self.baudrate, timeout=self.timeout, write_timeout=WRITE_TIMEOUT)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise BackendError(f"{self.name}: cannot open the port: {exc}") from None
 
