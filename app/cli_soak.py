@@ -10,12 +10,13 @@ from pathlib import Path
 import typer
 
 from facetwin.agents.policies.registry import POLICY_NAMES
-from facetwin.app.cli_options import BackendOption, FaceOption
+from facetwin.app.cli_options import BackendOption, FaceOption, RobotIdOption
 from facetwin.errors import ConfigError
 
 
 def soak(
     backend: str = BackendOption,
+    robot_id: str | None = RobotIdOption,
     minutes: float = typer.Option(..., "--minutes", help="how long to drive the face (wall clock)"),
     source: str | None = typer.Option(None, "--source", help="person to copy (default: the bundled sample clip)"),
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
@@ -49,7 +50,7 @@ def soak(
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
-        face_backend = stack.enter_context(open_backend(backend, model))
+        face_backend = stack.enter_context(open_backend(backend, model, robot_id=robot_id))
         stream = stack.enter_context(HumanTargets(LoopingSource(source or sample_clip()), model.spec, bounds))
         report = run_soak(stream, face_backend, runner, seconds=60.0 * minutes, backend_name=backend)
     _print_summary(report)
