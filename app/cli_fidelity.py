@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from facetwin.app.cli_options import FaceOption, LandmarkerOption, SkinOption
 from facetwin.atomic import atomic_write
 
 
@@ -42,12 +43,11 @@ def _print_table(report) -> None:
 
 
 def fidelity(
-    face: str | None = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)"),
+    face: str | None = FaceOption,
     out: Path = typer.Option(Path("out/fidelity"), "--out", help="folder for the contact sheet"),
     json_path: Path | None = typer.Option(None, "--json", help="also write the table as JSON"),
-    skin: str = typer.Option("fast", "--skin", help="the twin's skin: fast or bullet"),
-    landmarker: str | None = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task to read "
-                                          "the face with (default: the one facetwin ships)"),
+    skin: str = SkinOption,
+    landmarker: str | None = LandmarkerOption,
 ) -> None:
     """Drive each expressive actuator (with its mirror partner) to full travel and back, and read the
     rendered twin with MediaPipe's FaceLandmarker: does its FACS counterpart blendshape rise, by at

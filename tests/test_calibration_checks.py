@@ -8,7 +8,7 @@ import pytest
 
 from facetwin.errors import ConfigError
 from facetwin.face_config import load_spec
-from facetwin.hardware.backend_url import open_hardware_face
+from facetwin.hardware.backend_url import open_hardware_face, parse_backend
 from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.calibration import default_calibration, save_calibration
 from facetwin.hardware.hardware_face import HardwareFace
@@ -98,7 +98,7 @@ def test_a_mirrored_actuator_resting_at_an_end_must_have_its_neutral_there(spec,
 def test_the_face_itself_refuses_a_calibration_beyond_its_bus(spec):
     """The gate every command goes through checks the bus it drives, however the face was built."""
     kind = BUS_KINDS["maestro"]
-    emulator, address = kind.start_emulator(list(range(spec.n_actuators)))
+    emulator, address = kind.start_emulator(list(range(spec.n_actuators)), parse_backend("emulated:maestro"))
     try:
         bus = kind.open_bus(address, list(range(spec.n_actuators)))
         with pytest.raises(ConfigError, match=r"^calibration 'eva-1': brow_inner_raiser_L min 0 lies outside the "
