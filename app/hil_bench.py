@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from facetwin.app.backends import open_backend
-from facetwin.atomic import atomic_write
 from facetwin.errors import BackendError
+from facetwin.figure import save_figure
 from facetwin.hardware.safety import SafetyConfig
 from facetwin.topology import LEFT_IRIS, RIGHT_IRIS
 
@@ -141,8 +141,4 @@ def plot_perception_error(result: dict, path: str | Path) -> Path:
     fig.suptitle(f"MediaPipe on the twin's camera image ({result['backend']}, "
                  f"{result['image'][0]}x{result['image'][1]})", fontsize=11)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

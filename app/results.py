@@ -29,6 +29,7 @@ from facetwin.agents.selfmodel.evaluation import (
 from facetwin.app.backends import open_backend
 from facetwin.atomic import atomic_write
 from facetwin.errors import FacetwinError
+from facetwin.figure import save_figure
 from facetwin.sim.rig import FaceModel, load_face
 from facetwin.sim.sim_face import SimFace
 from facetwin.target_sequence import TargetSequence
@@ -131,10 +132,7 @@ def plot_people(rows: list[dict], path: Path) -> Path:
     ax.set_title("Copying real faces: mean landmark error on the movable regions, at equilibrium")
     ax.legend(fontsize=8, ncol=len(STATIC_POLICIES))
     fig.tight_layout()
-    with atomic_write(path) as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_clip(row: dict, fps: float, path: Path) -> Path:
@@ -151,10 +149,7 @@ def plot_clip(row: dict, fps: float, path: Path) -> Path:
     ax.set_title(f"{row['file']}: live error while mimicking (servo dynamics included)")
     ax.legend(fontsize=8, ncol=len(row["live_series"]))
     fig.tight_layout()
-    with atomic_write(path) as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str | None = None,

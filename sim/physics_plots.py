@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facetwin.atomic import atomic_write
+from facetwin.figure import save_figure
 from facetwin.sim.bullet_skin import BulletSkin
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel
@@ -106,9 +106,7 @@ def plot_step_responses(model: FaceModel, path: Path) -> list[dict]:
     axes[0, 0].legend(fontsize=8, loc="lower right")
     fig.suptitle("Step to +1 at t = 0.1 s: servo model, then the skin (30 Hz control, 8 physics substeps)")
     fig.tight_layout()
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return summary
 
 
@@ -171,9 +169,7 @@ def plot_interaction(model: FaceModel, path: Path) -> dict:
                  f"{INTERACTION['lip_corner_puller_L']:+.1f}"
                  " (commands), settled")
     fig.tight_layout()
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return {"max_mm": float(size.max()), "mean_mm": float(size.mean()), "over_1mm": int((size > 1.0).sum()),
             "argmax": int(np.argmax(size)), "fast_max_mm": float(fast_size.max())}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from facetwin.agents.mimic.soak import SoakReport
-from facetwin.atomic import atomic_write
+from facetwin.figure import save_figure
 
 
 def plot_soak(report: SoakReport, path: Path) -> Path:
@@ -38,7 +38,4 @@ def plot_soak(report: SoakReport, path: Path) -> Path:
     for axis in (latency, memory):
         axis.grid(alpha=0.3)
     figure.tight_layout()
-    with atomic_write(path) as handle:
-        figure.savefig(handle, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -29,6 +29,7 @@ from facetwin.atomic import atomic_write
 from facetwin.config_model import ConfigModel
 from facetwin.envs.task import face_of
 from facetwin.errors import ConfigError
+from facetwin.figure import save_figure
 
 # Chosen on this task: targets change every 0.2-1 s and the reward is immediate, so a short
 # horizon (gamma 0.9) learns fastest; a small initial action noise keeps the face near its targets.
@@ -255,8 +256,5 @@ def plot_learning_curve(history: dict, path: Path, title: str = "") -> Path:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_write(path) as handle:
-        figure.savefig(handle, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 

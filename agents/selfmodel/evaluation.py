@@ -18,7 +18,7 @@ from facetwin.agents.metrics import command_l1, landmark_error
 from facetwin.agents.policies.policy import Policy
 from facetwin.agents.selfmodel.babble import BabbleConfig, Babbler, BabbleRecord
 from facetwin.agents.selfmodel.models import SelfModel
-from facetwin.atomic import atomic_write
+from facetwin.figure import save_figure
 from facetwin.sim.rig import FaceModel
 from facetwin.sim.sim_face import SimFace
 from facetwin.sim.twin_batch import equilibrium_landmarks
@@ -140,8 +140,4 @@ def plot_training(forward: SelfModel, inverse: SelfModel, path: Path) -> Path:
     axes[1].set_title("inverse model: landmarks -> command (validation)")
     axes[1].legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.92))
     fig.tight_layout()
-    path = Path(path)
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
