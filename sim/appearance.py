@@ -1,13 +1,40 @@
-"""Procedural colours of the twin: skin tone, brows, lips and eyes, from face.yaml alone."""
+"""How the twin looks: its skin texture (or procedural skin tone, brows and lips), eyes and mouth,
+from the face folder alone."""
 
 from __future__ import annotations
 
 import numpy as np
 import trimesh
 
+from facetwin.errors import ConfigError
 from facetwin.sim.mesh import inherit_by_refinement
 from facetwin.sim.rig import FaceModel
 from facetwin.spec import N_LANDMARKS
+
+
+def skin_texture(model: FaceModel) -> np.ndarray | None:
+    """The face's texture image, RGB uint8 (rows downwards, as the mesh's `vt` count them), or None."""
+    path = model.config.appearance.texture
+    if path is None:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the skin texture ({exc})") from None
+
+
+def shell_skin_rgb(model: FaceModel, texture: np.ndarray | None) -> np.ndarray:
+    """One skin tone for the head around the face: the texture's median over the skin, or `skin`."""
+    if texture is None:
+        return np.asarray(model.config.appearance.skin)
+    h, w = texture.shape[:2]
+    uv = model.mesh.uv[: model.mesh.n_vertices]
+    rows = np.clip((uv[:, 1] * h).astype(int), 0, h - 1)
+    cols = np.clip((uv[:, 0] * w).astype(int), 0, w - 1)
+    return np.median(texture[rows, cols], axis=0) / 255.0
 
 
 def skin_colors(model: FaceModel) -> np.ndarray:

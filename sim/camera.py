@@ -16,7 +16,12 @@ import pyrender  # noqa: E402  (the GL platform must be chosen before OpenGL is 
 import pyrender.renderer  # noqa: E402
 from OpenGL import GL  # noqa: E402
 
-from facetwin.sim.appearance import eyeball, mouth_cavity, skin_colors  # noqa: E402
+from facetwin.sim.appearance import eyeball, mouth_cavity, shell_skin_rgb, skin_colors, skin_texture  # noqa: E402
+from facetwin.sim.head_shell import HeadShell  # noqa: E402
+
+TEXTURED_AMBIENT = 0.6
+TEXTURED_LIGHT_GAIN = 0.5
+"""A photo texture carries its own shading: it is lit more by ambient light and less by the key."""
 
 
 @contextmanager
@@ -62,10 +67,22 @@ class FaceCamera:
             raise BackendError(f"cannot open an offscreen GL context ({type(exc).__name__}: {exc}); "
                                "try PYOPENGL_PLATFORM=osmesa with libosmesa6 installed") from None
         look = model.config.appearance
-        self.scene = pyrender.Scene(bg_color=[*look.background, 1.0], ambient_light=[0.35, 0.35, 0.35])
+        texture = skin_texture(model)
+        ambient = TEXTURED_AMBIENT if texture is not None else 0.35
+        self._light_gain = TEXTURED_LIGHT_GAIN if texture is not None else 1.0
+        self.scene = pyrender.Scene(bg_color=[*look.background, 1.0], ambient_light=[ambient] * 3)
         faces = model.mesh.faces
         self._faces = faces
-        self._colors = skin_colors(model)
+        if texture is None:
+            self._paint = {"color_0": skin_colors(model)}
+        else:
+            # pyrender samples with OpenGL's v, which runs upwards from the image's last row.
+            uv = model.mesh.uv.astype(np.float32)
+            self._paint = {"texcoord_0": np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1), "material":
+                           pyrender.MetallicRoughnessMaterial(
+                               baseColorTexture=pyrender.Texture(source=texture, source_channels="RGB"),
+                               metallicFactor=0.0, roughnessFactor=1.0)}
+        self._shell = HeadShell(model, shell_skin_rgb(model, texture))
         n_v, n_f = model.mesh.n_vertices, len(faces)
         self._incidence = sp.csr_matrix(
             (np.ones(3 * n_f), (faces.ravel(), np.repeat(np.arange(n_f), 3))), shape=(n_v, n_f)
@@ -79,6 +96,7 @@ class FaceCamera:
         ]
         self.scene.add(pyrender.Mesh.from_trimesh(mouth_cavity(model)), parent_node=self._head)
         self.target = np.array([0.0, -32.0, 0.0])
+        self._focal_px = 0.5 * height / np.tan(0.5 * np.deg2rad(yfov_deg))
         self._camera = self.scene.add(pyrender.PerspectiveCamera(yfov=np.deg2rad(yfov_deg), znear=50.0, zfar=2000.0))
         self._light = self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=3.0))
         self.set_view(distance_mm=distance_mm)
@@ -89,7 +107,24 @@ class FaceCamera:
         eye = self.target + np.array([0.0, 0.0, distance_mm]) + np.asarray(offset_mm, dtype=np.float64)
         self.scene.set_pose(self._camera, look_at(eye, self.target))
         self.scene.set_pose(self._light, look_at(self.target + 500.0 * np.asarray(light_dir), self.target))
-        self._light.light.intensity = light_intensity
+        self._light.light.intensity = light_intensity * self._light_gain
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Image pixels (N, 2; x right, y down) of points in the face frame with the head at rest."""
+        world_to_camera = np.linalg.inv(self.scene.get_pose(self._camera))
+        p = points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+        return np.stack([0.5 * self.width + self._focal_px * p[:, 0] / -p[:, 2],
+                         0.5 * self.height - self._focal_px * p[:, 1] / -p[:, 2]], axis=1)
+
+    def unproject(self, pixels: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """The points seen at `pixels` on the camera rays through them, each at the depth of the
+        matching point of `near` (face frame, head at rest): how far an image position lies from a
+        known point, in millimetres."""
+        pose = self.scene.get_pose(self._camera)
+        depth = -(near - pose[:3, 3]) @ pose[:3, 2]
+        x = (pixels[:, 0] - 0.5 * self.width) / self._focal_px * depth
+        y = -(pixels[:, 1] - 0.5 * self.height) / self._focal_px * depth
+        return pose[:3, 3] + x[:, None] * pose[:3, 0] + y[:, None] * pose[:3, 1] - depth[:, None] * pose[:3, 2]
 
     def _normals(self, vertices: np.ndarray) -> np.ndarray:
         tri = vertices[self._faces]
@@ -97,15 +132,26 @@ class FaceCamera:
         normals = self._incidence @ face_normals
         return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
 
+    def _shell_primitive(self, vertices: np.ndarray):
+        shell = self._shell
+        positions = shell.positions(vertices)
+        tri = positions[shell.faces]
+        face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        normals = np.zeros_like(positions)
+        np.add.at(normals, shell.faces.ravel(), np.repeat(face_normals, 3, axis=0))
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        return pyrender.Primitive(positions=positions, normals=normals, indices=shell.faces, color_0=shell.colors,
+                                  mode=pyrender.constants.GLTF.TRIANGLES)
+
     def render(self, vertices: np.ndarray, eye_rotation: np.ndarray, head_pose: np.ndarray) -> np.ndarray:
         """RGB uint8 (H, W, 3) of the face with skin `vertices` (face frame, mm)."""
         primitive = pyrender.Primitive(
             positions=vertices.astype(np.float32), normals=self._normals(vertices).astype(np.float32),
-            indices=self._faces, color_0=self._colors, mode=pyrender.constants.GLTF.TRIANGLES,
+            indices=self._faces, mode=pyrender.constants.GLTF.TRIANGLES, **self._paint,
         )
         if self._skin is not None:
             self.scene.remove_node(self._skin)
-        self._skin = self.scene.add(pyrender.Mesh([primitive]), parent_node=self._head)
+        self._skin = self.scene.add(pyrender.Mesh([primitive, self._shell_primitive(vertices)]), parent_node=self._head)
         self.scene.set_pose(self._head, head_pose)
         for node, centre in zip(self._eyes, self.model.eye_centers):
             pose = np.eye(4)

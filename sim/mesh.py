@@ -14,11 +14,13 @@ from facetwin.mesh_io import read_obj
 class SkinMesh:
     """Vertices (mm, face frame) and triangles. The first 478 vertices are MediaPipe's landmarks
     (the 10 iris points belong to no triangle); refinement appends vertices after them, and
-    `parents` gives, for each appended vertex, the two vertices it is the midpoint of."""
+    `parents` gives, for each appended vertex, the two vertices it is the midpoint of. `uv` holds
+    one texture coordinate per vertex when the face has a texture."""
 
     vertices: np.ndarray
     faces: np.ndarray
     parents: np.ndarray
+    uv: np.ndarray | None = None
 
     @property
     def n_vertices(self) -> int:
@@ -27,8 +29,8 @@ class SkinMesh:
     @classmethod
     def from_obj(cls, path: Path) -> SkinMesh:
         """The unrefined mesh of an OBJ file."""
-        vertices, faces = read_obj(path)
-        return cls(vertices, faces, np.zeros((0, 2), dtype=np.int64))
+        vertices, faces, uv = read_obj(path)
+        return cls(vertices, faces, np.zeros((0, 2), dtype=np.int64), uv)
 
 
 def inherit_by_refinement(mesh: SkinMesh, mask: np.ndarray) -> np.ndarray:
@@ -51,7 +53,7 @@ def triangle_edges(faces: np.ndarray) -> np.ndarray:
 
 def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
     """Midpoint subdivision: each triangle into four, original vertices keep their indices."""
-    vertices, faces = mesh.vertices, mesh.faces
+    vertices, faces, uv = mesh.vertices, mesh.faces, mesh.uv
     parents = [mesh.parents]
     for _ in range(levels):
         edges = np.sort(triangle_edges(faces), axis=1)
@@ -59,13 +61,15 @@ def subdivide(mesh: SkinMesh, levels: int) -> SkinMesh:
         inverse = inverse.reshape(3, -1)
         mid = len(vertices) + inverse
         vertices = np.concatenate([vertices, vertices[unique].mean(axis=1)])
+        if uv is not None:
+            uv = np.concatenate([uv, uv[unique].mean(axis=1)])
         parents.append(unique)
         a, b, c = faces.T
         ab, bc, ca = mid
         faces = np.concatenate(
             [np.stack(t, axis=1) for t in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))]
         )
-    return SkinMesh(vertices, faces, np.concatenate(parents))
+    return SkinMesh(vertices, faces, np.concatenate(parents), uv)
 
 
 def fill_midpoints(mesh: SkinMesh, values: np.ndarray) -> np.ndarray:
