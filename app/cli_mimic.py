@@ -14,6 +14,7 @@ from facetwin.app.cli_options import (
     MaxFramesOption,
     NeutralOption,
     NNDataOption,
+    RetargetOption,
     RobotIdOption,
     SkinOption,
     SourceOption,
@@ -55,6 +56,7 @@ def mimic(
     agreement: bool | None = typer.Option(None, "--agreement/--no-agreement", help="score the blendshape agreement "
                                           "of person, twin and target (default: on for sim, off elsewhere)"),
     neutral: str = NeutralOption,
+    retarget: str = RetargetOption,
     max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
     face: str | None = FaceOption,
@@ -65,7 +67,8 @@ def mimic(
 
     report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id, skin=skin,
                                         policy=policy, model=model, data=data, video=video, json=json_path,
-                                        landmarker=landmarker, neutral=neutral, max_frames=max_frames, oracle=oracle,
+                                        landmarker=landmarker, neutral=neutral, retarget=retarget,
+                                        max_frames=max_frames, oracle=oracle,
                                         agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):

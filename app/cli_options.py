@@ -17,6 +17,9 @@ LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_lan
                                 "mesh detects and the shipped model reads blendshapes)")
 NeutralOption = typer.Option("auto", "--neutral", help="the person's neutral face: auto (estimated from a stream, "
                              "the face's own for stills) or robot (the face's own)")
+RetargetOption = typer.Option("landmarks", "--retarget", help="retarget in landmarks (the person's landmark motion, "
+                              "scaled per region) or perceptual (what the person's face reads as, through the "
+                              "face's perceptual map)")
 BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))
 RobotIdOption = typer.Option(None, "--robot-id", help="the robot's name: its calibration is kept per robot id and "
                              "kind of device, an emulator's apart (default: the face's name; emulated:<kind> without "

@@ -126,3 +126,27 @@ def train_inverse(
     m = model.metrics
     typer.echo(f"wrote {out}: validation command L1 {m['val_command_l1']:.4f}, off-manifold landmark error "
                f"{m['val_off_manifold_mm']:.3f} mm (through the forward model) after {m['epochs_run']} epochs")
+
+
+def train_perceptual(
+    data: Path = DataOption,
+    out: Path = typer.Option(..., "--out", help="perceptual map to write (.npz)"),
+    face: str | None = FaceOption,
+    epochs: int = typer.Option(60, "--epochs", min=1, help="epochs of training"),
+    seed: int = SeedOption,
+    hidden: str = HiddenOption,
+) -> None:
+    """Train the perceptual map (expression scores -> landmark target) for perceptual retargeting, on
+    a babbling dataset whose every face is scored by MediaPipe's blendshape model."""
+    from facetwin.agents.selfmodel.perceptual import train_perceptual as run
+    from facetwin.face_config import load_spec
+
+    if out.suffix != ".npz":
+        raise typer.BadParameter(f"{out}: the perceptual map is an .npz file", param_hint="--out")
+    result = run(data, load_spec(face), epochs=epochs, seed=seed, hidden=tuple(_train_config(
+        epochs, seed, hidden, 0.1, 1, 1).hidden))
+    result.map.save(out, {"samples": result.samples, "epochs": result.epochs,
+                          "val_landmark_mm": round(result.val_landmark_mm, 4),
+                          "val_read_back": round(result.val_read_back, 4)})
+    typer.echo(f"wrote {out}: {result.samples} babbled faces; held out, landmark error {result.val_landmark_mm:.3f} mm "
+               f"and the expression read back within {result.val_read_back:.3f}")

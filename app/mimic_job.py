@@ -18,6 +18,7 @@ from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
 from facetwin.perception.detector import blendshape_landmarker, landmarker_path
 from facetwin.perception.reachable import reachable_bounds
+from facetwin.perception.retarget import RetargetConfig
 from facetwin.sim.landmark_portrait import LandmarkPortrait
 from facetwin.sim.rig import load_face
 from facetwin.sim.sim_face import SimFace
@@ -37,6 +38,7 @@ class MimicOptions:
     json: Path | None = None
     landmarker: str | None = None
     neutral: str = "auto"
+    retarget: str = "landmarks"
     max_frames: int | None = None
     oracle: bool = True
     agreement: bool | None = None
@@ -84,7 +86,8 @@ def run_mimic_job(options: MimicOptions) -> dict:
         backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin,
                                                             robot_id=options.robot_id, **backend_options))
         stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
-                                                  neutral=options.neutral))
+                                                  neutral=options.neutral,
+                                                  retarget=RetargetConfig(space=options.retarget)))
         images = _TwinImages(backend)
         callbacks = []
         video = None

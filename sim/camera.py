@@ -16,7 +16,15 @@ import pyrender  # noqa: E402  (the GL platform must be chosen before OpenGL is 
 import pyrender.renderer  # noqa: E402
 from OpenGL import GL  # noqa: E402
 
-from facetwin.sim.appearance import eyeball, mouth_cavity, shell_skin_rgb, skin_colors, skin_texture  # noqa: E402
+from facetwin.sim.appearance import (  # noqa: E402
+    eyeball,
+    jaw_offset,
+    mouth_cavity,
+    mouth_parts,
+    shell_skin_rgb,
+    skin_colors,
+    skin_texture,
+)
 from facetwin.sim.head_shell import HeadShell  # noqa: E402
 
 TEXTURED_AMBIENT = 0.6
@@ -95,6 +103,9 @@ class FaceCamera:
             for side in (0, 1)
         ]
         self.scene.add(pyrender.Mesh.from_trimesh(mouth_cavity(model)), parent_node=self._head)
+        upper_teeth, on_jaw = mouth_parts(model)
+        self.scene.add(pyrender.Mesh.from_trimesh(upper_teeth), parent_node=self._head)
+        self._on_jaw = self.scene.add(pyrender.Mesh.from_trimesh(on_jaw), parent_node=self._head)
         self.target = np.array([0.0, -32.0, 0.0])
         self._focal_px = 0.5 * height / np.tan(0.5 * np.deg2rad(yfov_deg))
         self._camera = self.scene.add(pyrender.PerspectiveCamera(yfov=np.deg2rad(yfov_deg), znear=50.0, zfar=2000.0))
@@ -153,6 +164,9 @@ class FaceCamera:
             self.scene.remove_node(self._skin)
         self._skin = self.scene.add(pyrender.Mesh([primitive, self._shell_primitive(vertices)]), parent_node=self._head)
         self.scene.set_pose(self._head, head_pose)
+        jaw = np.eye(4)
+        jaw[:3, 3] = jaw_offset(self.model, vertices)
+        self.scene.set_pose(self._on_jaw, jaw)
         for node, centre in zip(self._eyes, self.model.eye_centers):
             pose = np.eye(4)
             pose[:3, :3] = eye_rotation

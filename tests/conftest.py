@@ -28,3 +28,17 @@ def skin(model):
     from facetwin.sim.fast_skin import FastSkin
 
     return FastSkin(model)
+
+
+@pytest.fixture(scope="session")
+def babbled(model, tmp_path_factory):
+    """A small babbling dataset of the default face (400 samples, two shards), shared by the tests
+    that train on one."""
+    from facetwin.agents.selfmodel.dataset import record_dataset
+    from facetwin.sim.sim_face import SimFace
+    from tests.guards import time_limit
+
+    out = tmp_path_factory.mktemp("babble") / "data"
+    with SimFace(model) as twin, time_limit(60):
+        record_dataset(twin, out, 400, model.config, shard_size=200, seed=3, progress=False)
+    return out

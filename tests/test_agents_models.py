@@ -11,22 +11,17 @@ import torch
 from facetwin.agents.metrics import command_l1, face_actuators, movable_landmarks
 from facetwin.agents.policies.inverse import InversePolicy
 from facetwin.agents.selfmodel import train as train_selfmodel
-from facetwin.agents.selfmodel.dataset import record_dataset
 from facetwin.agents.selfmodel.models import LandmarkCodec, SelfModel
 from facetwin.agents.selfmodel.train import TrainConfig, train_forward, train_inverse
 from facetwin.errors import ConfigError
-from facetwin.sim.sim_face import SimFace
 from tests.guards import time_limit
 
 SMALL = dict(hidden=(32, 32), bottleneck=16, batch_size=64)
 
 
 @pytest.fixture(scope="module")
-def data(model, tmp_path_factory):
-    out = tmp_path_factory.mktemp("babble") / "data"
-    with SimFace(model) as twin, time_limit(60):
-        record_dataset(twin, out, 400, model.config, shard_size=200, seed=3, progress=False)
-    return out
+def data(babbled):
+    return babbled
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,7 @@ def read_action(group: ActionGroup, counterpart: Counterpart, image: np.ndarray,
         return ActionRow(group, counterpart, bar(counterpart), image, None)
     rises = {k: full[k] - neutral[k] for k in full if k != "_neutral"}
     own = sides(counterpart.blendshape, rises)
-    others = {k: v for k, v in rises.items() if k not in own}
+    others = {k: v for k, v in rises.items() if k not in own and not is_gaze(k)}
     other = max(others, key=others.get)
     residual = max(abs(back[k] - neutral[k]) for k in rises) if back else None
     return ActionRow(group, counterpart, bar(counterpart), image, rises, float(np.mean([rises[k] for k in own])),

@@ -15,6 +15,7 @@ Two corrections, both to skin.obj, both reproducible from the face folder alone:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from facetwin.sim.sim_face import SimFace
 SKIN_VERTICES = 468
 """The iris points (468-477) stay: the eyeballs, not the skin, place them."""
 EXPRESSIVE = np.array([not is_gaze(name) and name != "_neutral" for name in NAMES])
-REST_TRAVEL = 0.25
+REST_TRAVEL = 0.4
 """How much of each actuator's travel (in commands, whose span is 2) the rest pose may take."""
 
 
@@ -125,3 +126,28 @@ def read_as_neutral(face: Path) -> dict[str, float]:
     vertices[:SKIN_VERTICES] = landmarks[:SKIN_VERTICES]
     _rewrite(face, _symmetric(vertices, np.asarray(model.config.landmark_mirror)))
     return {group.name: round(float(value), 4) for group, value in zip(groups, best)}
+
+
+SCHEDULE = ("seen", "neutral", "seen", "neutral", "seen")
+"""The fit alternates: read where the camera sees the face, then move it to read as neutral."""
+SEEN_ROUNDS = 3
+
+
+def least_expression() -> Callable[[np.ndarray], np.ndarray]:
+    """Per frame (F, 478, 2 image pixels), the strongest expression the blendshape model reads
+    (gaze aside): how the build picks the frames a neutral face is made of."""
+    reader = BlendshapeReader(blendshape_landmarker())
+    return lambda pixels: reader.read(pixels)[..., EXPRESSIVE].max(axis=-1)
+
+
+def fit_rest(face: Path) -> Iterator[str]:
+    """Run the whole fit on a face folder, saying what each step did."""
+    for step in SCHEDULE:
+        if step == "seen":
+            rounds = seen_where_it_is(face, rounds=SEEN_ROUNDS)
+            first, last = rounds[0], rounds[-1]
+            yield (f"rest face read {first.read_error_mm:.2f} -> {last.read_error_mm:.2f} mm from its mesh; "
+                   f"strongest expression {last.strongest} {last.strongest_score:.2f}")
+        else:
+            offsets = {name: value for name, value in read_as_neutral(face).items() if abs(value) > 0.01}
+            yield "rest pose moved by " + (", ".join(f"{k} {v:+.2f}" for k, v in offsets.items()) or "nothing")

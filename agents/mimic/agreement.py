@@ -59,6 +59,20 @@ def correlations(person: list[Scores], face: list[Scores], names: list[str]) -> 
     return result
 
 
+def _top(scores: Scores, k: int) -> list[str]:
+    return sorted((n for n in scores if n != "_neutral"), key=lambda n: -scores[n])[:k]
+
+
+def top_agreement(person: list[Scores | None], face: list[Scores | None]) -> float | None:
+    """The share of frames scored on both faces where the person's three strongest blendshapes are
+    all among the face's five strongest: what a viewer reads first on a still or a single frame,
+    where a correlation over time means nothing."""
+    pairs = [(p, f) for p, f in zip(person, face) if p and f]
+    if not pairs:
+        return None
+    return float(np.mean([set(_top(p, 3)) <= set(_top(f, 5)) for p, f in pairs]))
+
+
 def _gaze_and_head(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray:
     """The neutral command with the person's gaze and head pose (the target's pass-through)."""
     command = spec.neutral_command.copy()
@@ -107,8 +121,9 @@ class BlendshapeAgreement:
         names = sorted(set(scored[0]) - {"_neutral"}) if scored else []
         moving = [n for n in names if np.std([p[n] for p in scored]) >= PERSON_MIN_STD]
         return {"landmarker": self.landmarker.name, "frames": len(self.person), "person_frames_scored": len(scored),
-                **correlations(self.person, self.twin, moving),
-                "ceiling": correlations(self.person, self.ceiling, moving)}
+                **correlations(self.person, self.twin, moving), "top3_in_top5": top_agreement(self.person, self.twin),
+                "ceiling": {**correlations(self.person, self.ceiling, moving),
+                            "top3_in_top5": top_agreement(self.person, self.ceiling)}}
 
     def close(self) -> None:
         for reader in (self._person_reader, self._twin_reader, self._ceiling_reader):

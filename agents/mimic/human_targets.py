@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from facetwin.agents.selfmodel.perceptual import load_face_map
 from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
@@ -54,7 +55,9 @@ class HumanTargets:
         retarget = retarget or RetargetConfig()
         if not self.source.is_stream:  # unrelated stills: each is its own target, nothing to hold or ease into
             retarget = retarget.model_copy(update={"hold_s": 0.0, "relax_s": 0.0, "reacquire_s": 0.0})
-        self.retargeter = Retargeter(spec, bounds, None if isinstance(neutral, str) else neutral, retarget)
+        perceptual = load_face_map(spec) if retarget.space == "perceptual" else None
+        self.retargeter = Retargeter(spec, bounds, None if isinstance(neutral, str) else neutral, retarget,
+                                     perceptual=perceptual)
 
     def __len__(self) -> int:
         return len(self.source)
