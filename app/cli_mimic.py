@@ -18,10 +18,13 @@ from facetwin.app.cli_options import (
     SkinOption,
     SourceOption,
 )
+from facetwin.errors import Interrupted
 
 
 def _print_summary(report: dict) -> None:
     s = report["summary"]
+    if not s["frames"]:
+        return  # interrupted before its first frame: nothing was scored
 
     def mm(value) -> str:
         return "n/a" if value is None else f"{value:.2f} mm"
@@ -37,8 +40,6 @@ def _print_summary(report: dict) -> None:
         typer.echo(f"blendshape agreement: mean correlation {agreement['mean_correlation']:.2f} over "
                    f"{agreement['blendshapes_compared']} blendshapes, {agreement['frames_scored']} frames; "
                    f"the target drawn on the twin (ceiling) {'n/a' if ceiling is None else f'{ceiling:.2f}'}")
-    if s.get("interrupted"):
-        typer.echo("interrupted: the face was brought to rest and its outputs closed", err=True)
 
 
 def mimic(
@@ -69,10 +70,10 @@ def mimic(
                                         agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):
-        if path is not None:
+        if path is not None and path.is_file():  # a video has no file before its first frame
             typer.echo(f"wrote {path}")
     if report["summary"]["interrupted"]:
-        raise typer.Exit(130)
+        raise Interrupted("the face was brought to rest and its outputs closed")
     _refuse_faceless(report["summary"])
 
 
