@@ -72,13 +72,14 @@ def mimic(
     for path in (video, json_path):
         if path is not None and path.is_file():  # a video has no file before its first frame
             typer.echo(f"wrote {path}")
-    if report["summary"]["interrupted"]:
+    _end_as_the_run_did(report["summary"])
+
+
+def _end_as_the_run_did(summary: dict) -> None:
+    """Ctrl-C ends in its own line and exit 130; a run that saw no face scored nothing, and exit 0
+    would pass for a perfect copy."""
+    if summary["interrupted"]:
         raise Interrupted("the face was brought to rest and its outputs closed")
-    _refuse_faceless(report["summary"])
-
-
-def _refuse_faceless(summary: dict) -> None:
-    """A run that saw no face scored nothing; exit 0 would pass for a perfect copy."""
     if summary["frames"] and not summary["frames_with_face"]:
         from facetwin.perception.errors import SourceError
 
@@ -100,4 +101,4 @@ def demo(
     report = run_mimic_job(MimicOptions(source=source or str(sample_clip()), face=face, video=out, json=json_path))
     _print_summary(report)
     typer.echo(f"wrote {out} and {json_path}")
-    _refuse_faceless(report["summary"])
+    _end_as_the_run_did(report["summary"])
