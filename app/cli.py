@@ -4,6 +4,8 @@ Each command imports its room lazily so that `facetwin info` answers without loa
 OpenGL or MediaPipe. Every FacetwinError ends as one line on stderr and exit code 2; anything
 else that escapes a command ends as one line naming the command and its input, and exit code 1,
 because a traceback tells someone wiring a face nothing they can act on (`--debug` shows it).
+Ctrl-C ends every command with exit code 130 and one line: what the command left behind when it
+says (`Interrupted`), else that it was interrupted.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from facetwin.app.cli_options import (
     SkinOption,
     SourceOption,
 )
+from facetwin.app.ctrl_c import interrupt_safely
 from facetwin.app.quiet_logs import silence_native_stderr
-from facetwin.errors import ConfigError, FacetwinError
+from facetwin.errors import ConfigError, FacetwinError, Interrupted
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A digital twin of an animatronic robot face.")
 
@@ -237,12 +240,26 @@ def _unexpected(exc: Exception, argv: list[str]) -> str:
             f"(rerun with --debug for the traceback)")
 
 
+def _stop_interrupted(left_behind: str = "") -> None:
+    typer.echo(f"facetwin: interrupted{': ' + left_behind if left_behind else ''}", err=True)
+    sys.exit(130)
+
+
 def main() -> None:
     argv = sys.argv[1:]
-    if not {"-v", "--verbose"} & set(argv):
-        silence_native_stderr()
+    interrupt_safely()
     try:
+        if not {"-v", "--verbose"} & set(argv):
+            silence_native_stderr()
         app()
+    except Interrupted as exc:
+        _stop_interrupted(str(exc))
+    except KeyboardInterrupt:  # before typer reached the command: while it built the command line
+        _stop_interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # typer ends a command that Ctrl-C stopped with 130 and no word
+            _stop_interrupted()
+        raise
     except FacetwinError as exc:
         typer.echo(f"facetwin: error: {exc}", err=True)
         sys.exit(2)

@@ -19,10 +19,13 @@ from facetwin.app.cli_options import (
     SkinOption,
     SourceOption,
 )
+from facetwin.errors import Interrupted
 
 
 def _print_summary(report: dict) -> None:
     s = report["summary"]
+    if not s["frames"]:
+        return  # interrupted before its first frame: nothing was scored
 
     def mm(value) -> str:
         return "n/a" if value is None else f"{value:.2f} mm"
@@ -38,8 +41,6 @@ def _print_summary(report: dict) -> None:
         typer.echo(f"blendshape agreement: mean correlation {agreement['mean_correlation']:.2f} over "
                    f"{agreement['blendshapes_compared']} blendshapes, {agreement['frames_scored']} frames; "
                    f"the target drawn on the twin (ceiling) {'n/a' if ceiling is None else f'{ceiling:.2f}'}")
-    if s.get("interrupted"):
-        typer.echo("interrupted: the face was brought to rest and its outputs closed", err=True)
 
 
 def mimic(
@@ -72,15 +73,16 @@ def mimic(
                                         agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):
-        if path is not None:
+        if path is not None and path.is_file():  # a video has no file before its first frame
             typer.echo(f"wrote {path}")
-    if report["summary"]["interrupted"]:
-        raise typer.Exit(130)
-    _refuse_faceless(report["summary"])
+    _end_as_the_run_did(report["summary"])
 
 
-def _refuse_faceless(summary: dict) -> None:
-    """A run that saw no face scored nothing; exit 0 would pass for a perfect copy."""
+def _end_as_the_run_did(summary: dict) -> None:
+    """Ctrl-C ends in its own line and exit 130; a run that saw no face scored nothing, and exit 0
+    would pass for a perfect copy."""
+    if summary["interrupted"]:
+        raise Interrupted("the face was brought to rest and its outputs closed")
     if summary["frames"] and not summary["frames_with_face"]:
         from facetwin.perception.errors import SourceError
 
@@ -102,4 +104,4 @@ def demo(
     report = run_mimic_job(MimicOptions(source=source or str(sample_clip()), face=face, video=out, json=json_path))
     _print_summary(report)
     typer.echo(f"wrote {out} and {json_path}")
-    _refuse_faceless(report["summary"])
+    _end_as_the_run_did(report["summary"])

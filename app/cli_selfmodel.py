@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from facetwin.app.cli_options import BackendOption, FaceOption, RobotIdOption
+from facetwin.errors import Interrupted
 
 
 def babble(
@@ -38,9 +39,8 @@ def babble(
             manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
                                       shard_size=shard_size, seed=seed, images=images, backend_name=backend)
     except KeyboardInterrupt:
-        typer.echo(f"interrupted: the shards finished so far are kept in {out}; run the same command again to "
-                   f"resume", err=True)
-        raise typer.Exit(130) from None
+        raise Interrupted(f"the shards finished so far are kept in {out}; run the same command again to "
+                          f"resume") from None
     settled = sum(s["settled"] for s in manifest.shards)
     typer.echo(f"{out}: {manifest.samples} samples in {len(manifest.shards)} shards ({settled} settled), "
                f"face {manifest.face} (spec {manifest.spec_digest})")

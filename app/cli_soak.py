@@ -11,7 +11,7 @@ import typer
 
 from facetwin.agents.policies.registry import POLICY_NAMES
 from facetwin.app.cli_options import BackendOption, FaceOption, RobotIdOption
-from facetwin.errors import ConfigError
+from facetwin.errors import ConfigError, Interrupted
 
 
 def soak(
@@ -50,8 +50,10 @@ def soak(
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
-        face_backend = stack.enter_context(open_backend(backend, model, robot_id=robot_id))
+        # The person's side opens first so that it closes last: the face's outputs go off before
+        # MediaPipe takes its time to shut down.
         stream = stack.enter_context(HumanTargets(LoopingSource(source or sample_clip()), model.spec, bounds))
+        face_backend = stack.enter_context(open_backend(backend, model, robot_id=robot_id))
         report = run_soak(stream, face_backend, runner, seconds=60.0 * minutes, backend_name=backend)
     _print_summary(report)
     if json_path is not None:
@@ -59,7 +61,7 @@ def soak(
     if plot is not None and report.minutes:
         typer.echo(f"wrote {plot_soak(report, plot)}")
     if report.interrupted:
-        raise typer.Exit(130)
+        raise Interrupted("the face was brought to rest and its outputs closed")
     faults = report.faults
     if faults["exceptions"] or faults["watchdog_trips"] or report.aborted:
         raise typer.Exit(1)
@@ -84,5 +86,3 @@ def _print_summary(report) -> None:
         typer.echo(f"  {count} x {error}", err=True)
     if report.aborted:
         typer.echo("aborted: the face kept failing or the source gave no more frames", err=True)
-    if report.interrupted:
-        typer.echo("interrupted: the face was brought to rest and its outputs closed", err=True)

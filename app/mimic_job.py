@@ -114,6 +114,9 @@ def run_mimic_job(options: MimicOptions) -> dict:
                               max_frames=options.max_frames, progress=options.progress)
             ok = True
         finally:
+            # The face's outputs off first: the video's encoder and MediaPipe take their time to shut
+            # down, and a face left waiting for them would see its watchdog trip.
+            backend.close()
             if video is not None:
                 video.close(ok=ok)
     oracle = make_policy("oracle", model) if options.oracle else None

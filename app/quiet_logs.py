@@ -16,8 +16,8 @@ def silence_native_stderr() -> None:
     """Send what native libraries write to fd 2 to /dev/null; Python's `sys.stderr` still reaches
     the terminal. Only for the real command line: under a test runner fd 2 belongs to the runner."""
     sys.stderr.flush()
-    terminal = os.fdopen(os.dup(2), "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+    # The copy becomes Python's stderr first: a Ctrl-C at any point here still has a terminal to report to.
+    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    sys.stderr = terminal

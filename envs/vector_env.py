@@ -21,13 +21,14 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from facetwin.command import validate_commands
 from facetwin.envs.config import mimic_config
 from facetwin.envs.episodes import CameraView
 from facetwin.envs.mimic_batch import MimicBatch
 from facetwin.envs.mimic_env import SIM, check_render_mode, is_fast_twin, observation_space
 from facetwin.envs.rendering import FaceRenderer
 from facetwin.envs.task import MimicTask
-from facetwin.errors import BackendError, CommandError, ConfigError
+from facetwin.errors import BackendError, ConfigError
 
 
 class FaceMimicVectorEnv(VectorEnv):
@@ -101,7 +102,8 @@ class FaceMimicVectorEnv(VectorEnv):
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
             raise BackendError(f"envs {np.flatnonzero(self._done).tolist()} have ended; reset them with "
                                "options={'reset_mask': mask} (autoreset_mode is DISABLED)")
-        actions = self._validate(actions, restart)
+        # The gate every command passes; the rows about to restart ignore their actions.
+        actions = validate_commands(self.spec_face, actions, n, skip=restart)
         reward, truncated, summary = batch.step(actions)
         terminated = np.zeros(n, dtype=bool)
         every = np.arange(n)
@@ -151,24 +153,6 @@ class FaceMimicVectorEnv(VectorEnv):
     def _start(self, rows: np.ndarray) -> dict:
         plans = [self.task.planner.plan(self._rngs[row]) for row in rows]
         return self._batch.start(rows, plans)
-
-    def _validate(self, actions, ignore: np.ndarray | None) -> np.ndarray:
-        """Actions (N, A) as float32 clipped to [-1, 1]; rows in `ignore` (about to restart) are not looked at."""
-        try:
-            array = np.array(actions, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise CommandError(f"actions are not numeric: {exc}") from None
-        expected = (self.num_envs, self.spec_face.n_actuators)
-        if array.shape != expected:
-            raise CommandError(f"actions have shape {array.shape}, expected {expected}")
-        if ignore is not None and ignore.any():
-            array[ignore] = self._batch.neutral
-        bad = ~np.isfinite(array)
-        if bad.any():
-            row, column = np.argwhere(bad)[0]
-            raise CommandError(f"action of env {row} has a non-finite value for "
-                               f"{self.spec_face.actuators[column].name}")
-        return np.clip(array, -1.0, 1.0, out=array)
 
     def _observations(self):
         state = self._batch.obs.copy()

@@ -1,7 +1,8 @@
 """The one gate every command passes before it may move anything.
 
-Shared by the twin and the hardware so that a NaN, a wrong shape or a wrong dtype is rejected
-the same way everywhere, with a message that says which actuator is at fault.
+Shared by the twin, the hardware and the batched env (`validate_commands`, N commands at once)
+so that a NaN, a wrong shape or a wrong dtype is rejected the same way everywhere, with a
+message that says which actuator is at fault.
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ def validate_command(spec: FaceSpec, command) -> np.ndarray:
     if bad.any():
         names = [spec.actuators[i].name for i in np.flatnonzero(bad)]
         raise CommandError(f"command has non-finite values for {', '.join(names)}")
+    return np.clip(array, -1.0, 1.0).astype(np.float32)
+
+
+def validate_commands(spec: FaceSpec, commands, n: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """`n` commands at once, an (n, n_actuators) array, checked as `validate_command` checks one:
+    returned as float32 clipped to [-1, 1], or CommandError naming the first bad row. Rows where
+    `skip` is True are not looked at and come back neutral (a vector env's rows about to restart,
+    whose actions nothing uses)."""
+    array = _real(commands, "batch of commands")
+    if array.shape != (n, spec.n_actuators):
+        raise CommandError(f"batch of commands has shape {array.shape}, expected ({n}, {spec.n_actuators}) for "
+                           f"face {spec.name!r}")
+    if skip is not None and skip.any():
+        array = array.copy()  # the caller's array stays as it was
+        array[skip] = spec.neutral_command
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise CommandError(f"command {row} of {n} has a non-finite value for {spec.actuators[column].name}")
     return np.clip(array, -1.0, 1.0).astype(np.float32)
 
 

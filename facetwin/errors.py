@@ -18,3 +18,9 @@ class CommandError(FacetwinError, ValueError):
 
 class BackendError(FacetwinError):
     """A backend cannot do what was asked (closed, unknown, disconnected)."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C ended a command; the message says what the command left behind (the face at rest,
+    the work kept). Not a FacetwinError: nothing was wrong with the input. The CLI prints it as
+    its one line and exits 130."""

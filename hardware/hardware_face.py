@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from facetwin.backend import FaceBackend
+from facetwin.deferred_interrupt import deferred_interrupt
 from facetwin.errors import BackendError
 from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.calibration import Calibration
@@ -164,22 +165,25 @@ class HardwareFace(FaceBackend):
             raise BackendError("HardwareFace is closed")
 
     def close(self) -> None:
-        """Disable every output, then release bus, camera and owned resources; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._watchdog is not None:
-            self._watchdog.stop()
-        with self._lock:
-            try:
-                if self._opened and self.driver.enabled:
-                    self.driver.disable()
-            except Exception as exc:  # the device may be what failed; still release everything
-                log.error("could not disable the outputs: %s", exc)
-            finally:
-                self.bus.close()
-                if self.camera is not None:
-                    self.camera.close()
-                for resource in self._owned:
-                    resource.stop()
-                atexit.unregister(self.close)
+        """Disable every output, then release bus, camera and owned resources; idempotent. A
+        Ctrl-C meanwhile (often a second one, pressed because the first seemed slow) waits until
+        the outputs are off and everything is released."""
+        with deferred_interrupt():
+            if self._closed:
+                return
+            self._closed = True
+            if self._watchdog is not None:
+                self._watchdog.stop()
+            with self._lock:
+                try:
+                    if self._opened and self.driver.enabled:
+                        self.driver.disable()
+                except Exception as exc:  # the device may be what failed; still release everything
+                    log.error("could not disable the outputs: %s", exc)
+                finally:
+                    self.bus.close()
+                    if self.camera is not None:
+                        self.camera.close()
+                    for resource in self._owned:
+                        resource.stop()
+                    atexit.unregister(self.close)

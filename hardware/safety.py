@@ -16,6 +16,7 @@ from pydantic import Field
 
 from facetwin.command import validate_command
 from facetwin.config_model import ConfigModel
+from facetwin.deferred_interrupt import deferred_interrupt
 from facetwin.hardware.bus import ServoBus
 from facetwin.hardware.calibration import Calibration, CalibrationMap
 from facetwin.spec import FaceSpec
@@ -64,8 +65,9 @@ class SafeDriver:
             measured = self.bus.read_positions(self.channels)
             start = np.where(np.isfinite(measured), measured, start)
         self.last = np.clip(np.rint(start).astype(np.int64), self.map.min, self.map.max)
-        self.bus.enable(self.channels)
-        self.enabled = True
+        with deferred_interrupt():  # outputs on and `enabled` saying so, never one without the other
+            self.bus.enable(self.channels)
+            self.enabled = True
 
     def apply(self, command) -> Applied:
         """Validate, map, clamp, slew-limit and write one command; re-arms after a disable."""
@@ -83,5 +85,6 @@ class SafeDriver:
         return self.last is not None and bool(np.array_equal(self.last, self.neutral_targets))
 
     def disable(self) -> None:
-        self.bus.disable(self.channels)
-        self.enabled = False
+        with deferred_interrupt():  # every output off, not the first few
+            self.bus.disable(self.channels)
+            self.enabled = False

@@ -1,6 +1,7 @@
 """Where the device has position-limit registers (Dynamixel, Feetech), the face writes its
 calibrated range into them on open, so the servo itself refuses (Dynamixel) or clamps (Feetech)
-a goal the driver would never send; the emulators honour those registers as the servos do."""
+a goal the driver would never send; the emulators honour those registers as the servos do. The
+registers are EEPROM, so only a limit that differs is written."""
 
 from __future__ import annotations
 
@@ -89,3 +90,27 @@ def test_calibrating_lifts_the_last_calibrations_limits(spec):
         table = emulator.tables[1]
         assert (dx.decode_position(table[dx.ADDR_MIN_POSITION_LIMIT:]),
                 dx.decode_position(table[dx.ADDR_MAX_POSITION_LIMIT:])) == (0, 4095)
+
+
+def test_opening_the_face_again_writes_nothing_to_eeprom(spec):
+    """The limits live in EEPROM, which wears with every write: an open writes only the limits a
+    servo does not hold already."""
+    from facetwin.hardware.calibration import default_calibration
+    from facetwin.hardware.hardware_face import HardwareFace
+
+    ids = list(range(1, spec.n_actuators + 1))
+    calibration = default_calibration(spec, "bench", DynamixelBus.kind, DynamixelBus.unit,
+                                      DynamixelBus.default_center, DynamixelBus.default_half_span, ids)
+    with DynamixelEmulator(ids=ids) as emulator:
+
+        def eeprom_writes_of_an_open() -> int:
+            before = sum(emulator.eeprom_writes.values())
+            with HardwareFace(spec, DynamixelBus(emulator.port, ids=ids), calibration, pacing=False,
+                              safety=SafetyConfig(watchdog_timeout=None)) as face:
+                face.reset()  # its round trips come after the limits: the emulator has handled them
+            return sum(emulator.eeprom_writes.values()) - before
+
+        assert eeprom_writes_of_an_open() == 2 * len(ids)  # factory limits 0..4095: both differ on every servo
+        assert eeprom_writes_of_an_open() == 0
+        emulator.tables[ids[3]][dx.ADDR_MAX_POSITION_LIMIT:dx.ADDR_MAX_POSITION_LIMIT + 4] = dx.encode_position(4095)
+        assert eeprom_writes_of_an_open() == 1  # the one limit changed since (by another tool)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
+from facetwin.command import validate_command
 from facetwin.envs import FaceMimicVectorEnv
 from facetwin.errors import BackendError, CommandError, ConfigError
 
@@ -133,10 +134,25 @@ def test_bad_inputs():
     envs.reset(seed=0)
     bad = np.zeros((2, 26), dtype=np.float32)
     bad[1, 22] = np.nan
-    with pytest.raises(CommandError, match="env 1 .*jaw_open"):
+    with pytest.raises(CommandError, match="command 1 of 2 .*jaw_open"):
         envs.step(bad)
     with pytest.raises(CommandError, match="shape"):
         envs.step(np.zeros((3, 26), dtype=np.float32))
+    envs.close()
+
+
+def test_actions_pass_the_gate_every_command_passes():
+    """Booleans, numeric strings and complex numbers are refused as `validate_command` refuses them
+    (NumPy alone would cast them to floats); integers are numbers."""
+    envs = FaceMimicVectorEnv(2, episode_steps=4)
+    envs.reset(seed=0)
+    n = envs.single_action_space.shape[0]
+    for bad in (np.ones((2, n), dtype=bool), np.full((2, n), "0.5"), np.full((2, n), 0.5 + 0j)):
+        with pytest.raises(CommandError, match=rf"^batch of commands has dtype {bad.dtype}, expected real numbers"):
+            envs.step(bad)
+        with pytest.raises(CommandError, match=rf"^command has dtype {bad.dtype}, expected real numbers"):
+            validate_command(envs.spec_face, bad[0])
+    envs.step(np.zeros((2, n), dtype=np.int64))
     envs.close()
 
 

@@ -4,6 +4,7 @@ WolfgangLanger_Pexels.mp4, Pexels licence): report, video, a face that leaves, C
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -146,3 +147,35 @@ def test_ctrl_c_ends_the_run_with_the_outputs_disabled():
             assert any(emulator.enabled().values())  # the face was moving when Ctrl-C came
         assert trace.interrupted and len(trace) == 11
         assert not any(emulator.enabled().values())
+
+
+class _SlowToStart:
+    """A person's stream whose first frame comes `delay` seconds late, as MediaPipe's first load
+    makes it on a slow machine."""
+
+    def __init__(self, inner: HumanTargets, delay: float) -> None:
+        self.inner, self.source, self.delay = inner, inner.source, delay
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __iter__(self):
+        time.sleep(self.delay)
+        yield from self.inner
+
+
+def test_the_person_side_starts_before_the_reset_arms_the_watchdog():
+    """On hardware the reset arms the watchdog: a first frame read after it (MediaPipe loading)
+    would be silence, and the face would be let go before the first step."""
+    from facetwin.app.backends import open_backend
+    from facetwin.hardware.safety import SafetyConfig
+
+    twin = SimFace()
+    bounds = reachable_bounds(twin)
+    safety = SafetyConfig(watchdog_timeout=0.5)
+    with time_limit(120), HumanTargets(sample_clip(), twin.spec, bounds) as stream, \
+            open_backend("emulated:maestro", pacing=False, camera=False, safety=safety) as face:
+        trace = run_mimic(_SlowToStart(stream, 1.5), face, make_policy("neutral", twin.spec), progress=False,
+                          max_frames=3)
+        assert len(trace) == 3 and face.hardware.watchdog_trips == 0
+        assert face.hardware.driver.enabled  # driven from the reset to the last step

@@ -12,8 +12,9 @@ the policy's commands reach once the servos settle (its static error), what the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 import numpy as np
 from tqdm import tqdm
@@ -67,39 +68,56 @@ def run_mimic(
     max_frames: int | None = None,
     progress: bool = True,
 ) -> MimicTrace:
-    """Drive `backend` with `policy` over every frame of `stream`. Ctrl-C ends the loop early with
-    the trace so far (`interrupted`); the caller's `with` block then closes the backend, which
-    on hardware disables the outputs."""
+    """Drive `backend` with `policy` over every frame of `stream`.
+
+    The first frame is read, and perception started on it (MediaPipe takes a second or more to
+    load), before the backend's reset: on hardware the reset arms the watchdog, which would take
+    that wait for a silent controller and let the face go. Ctrl-C, from the first frame on (the
+    reset included), ends the loop early with the trace so far (`interrupted`); the caller's
+    `with` block then closes the backend, which on hardware disables the outputs."""
     spec = backend.spec
     trace = MimicTrace(spec, str(getattr(stream.source, "path", "")) or type(stream.source).__name__,
                        policy.name, backend_name or type(backend).__name__, stream.source.fps)
     policy.reset()
-    observation = backend.reset()
     total = len(stream) or None
     if max_frames is not None:
         total = min(total or max_frames, max_frames)
     bar = tqdm(total=total, desc=f"mimic ({policy.name})", unit="frame", disable=not progress)
+    frames = islice(_timed(stream), max_frames)
     start = time.perf_counter()
+    reset_s = 0.0  # the reset is the face getting ready, not part of the run's wall time
     try:
-        frames = iter(stream)
-        while max_frames is None or len(trace) < max_frames:
-            t0 = time.perf_counter()
-            item = next(frames, None)
-            if item is None:
-                break
-            command = command_for(policy, spec, item, observation)
-            trace.latencies_s.append(time.perf_counter() - t0)
-            observation = backend.step(command)
-            _record(trace, item, command, observation)
-            if on_frame is not None:
-                on_frame(item, observation, trace)
-            bar.update()
+        first = next(frames, None)
+        if first is not None:
+            ready = time.perf_counter()
+            observation = backend.reset()
+            reset_s = time.perf_counter() - ready
+            for item, read_s in chain([first], frames):
+                t0 = time.perf_counter()
+                command = command_for(policy, spec, item, observation)
+                trace.latencies_s.append(read_s + time.perf_counter() - t0)
+                observation = backend.step(command)
+                _record(trace, item, command, observation)
+                if on_frame is not None:
+                    on_frame(item, observation, trace)
+                bar.update()
     except KeyboardInterrupt:
         trace.interrupted = True
     finally:
-        trace.wall_s = time.perf_counter() - start
+        trace.wall_s = time.perf_counter() - start - reset_s
         bar.close()
     return trace
+
+
+def _timed(stream: Iterable[HumanFrame]) -> Iterator[tuple[HumanFrame, float]]:
+    """Each frame with the seconds it took to read and perceive: the first part of its latency."""
+    frames = iter(stream)
+    while True:
+        t0 = time.perf_counter()
+        item = next(frames, None)
+        if item is None:
+            return
+        yield item, time.perf_counter() - t0
 
 
 def _record(trace: MimicTrace, item: HumanFrame, command: np.ndarray, observation: FaceObservation) -> None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from facetwin.errors import BackendError
 from facetwin.hardware.dynamixel import protocol as dx
-from facetwin.hardware.serial_bus.servo_bus import ControlTable, PositionRequest, SerialServoBus
+from facetwin.hardware.serial_bus.servo_bus import ControlTable, ReadRequest, SerialServoBus
 from facetwin.hardware.serial_bus.status_exchange import Status
 
 
@@ -45,12 +43,10 @@ class DynamixelBus(SerialServoBus):
             return self._sdk.ping(servo_id)
         return int.from_bytes(super().ping(servo_id)[:2], "little")
 
-    def read_positions(self, channels: Sequence[int]) -> np.ndarray:
+    def _read_registers(self, address: int, ids: list[int], name: str) -> list[int]:
         if self._sdk is None:
-            return super().read_positions(channels)
-        ids = [int(c) for c in channels]
-        return np.asarray(self._sdk.sync_read(self.table.present_position, self.table.position_bytes, ids),
-                          dtype=np.float64)
+            return super()._read_registers(address, ids, name)
+        return self._sdk.sync_read(address, self.table.position_bytes, ids)
 
     def close(self) -> None:
         if self._sdk is not None:
@@ -70,9 +66,8 @@ class DynamixelBus(SerialServoBus):
     def _sync_write_packet(self, address: int, length: int, data: dict[int, bytes]) -> bytes:
         return dx.sync_write(address, length, data)
 
-    def _position_requests(self, ids: list[int]) -> list[PositionRequest]:
-        request = dx.sync_read(self.table.present_position, self.table.position_bytes, ids)
-        return [(request, ids, "sync read of positions")]
+    def _read_requests(self, address: int, length: int, ids: list[int], name: str) -> list[ReadRequest]:
+        return [(dx.sync_read(address, length, ids), ids, f"sync read of {name}s")]
 
     def _read_status(self) -> Status:
         head = self._io.read(7)

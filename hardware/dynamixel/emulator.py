@@ -3,6 +3,8 @@
 Each servo has an X-series control table (model number, position limits at 48 and 52, torque
 enable at 64, goal position at 116, present position at 132). A goal beyond the position limits
 is refused, as the servo does: the goal stays, and a write is answered with a data limit error.
+Writes into the EEPROM part of the table (below 64) are counted per servo (`eeprom_writes`): a
+real servo's EEPROM wears with each.
 A unicast packet with a bad CRC is answered with error 3 (CRC error), as the e-manual says;
 broadcasts are never answered. A header whose length field announces more than ever arrives is
 abandoned after the packet timeout (`SerialEmulator`).
@@ -27,6 +29,7 @@ class DynamixelEmulator(SerialEmulator):
                  record_targets: bool = False) -> None:
         super().__init__({i: VirtualServo(float(rest), float(rest), servo_speed) for i in ids}, record_targets)
         self.tables = {i: self._table(i, rest) for i in ids}
+        self.eeprom_writes = dict.fromkeys(ids, 0)
 
     @staticmethod
     def _table(servo_id: int, rest: int) -> bytearray:
@@ -97,6 +100,8 @@ class DynamixelEmulator(SerialEmulator):
         """False when a goal beyond the position limits was refused."""
         table = self.tables[servo_id]
         data = data[: max(0, len(table) - address)]  # beyond the control table nothing is stored
+        if data and address < dx.EEPROM_END:
+            self.eeprom_writes[servo_id] += 1
         goal_before = bytes(table[dx.ADDR_GOAL_POSITION : dx.ADDR_GOAL_POSITION + dx.POSITION_BYTES])
         table[address : address + len(data)] = data
         servo = self.servos[servo_id]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from facetwin.hardware.feetech import protocol as ft
-from facetwin.hardware.serial_bus.servo_bus import ControlTable, PositionRequest, SerialServoBus
+from facetwin.hardware.serial_bus.servo_bus import ControlTable, ReadRequest, SerialServoBus
 from facetwin.hardware.serial_bus.status_exchange import Status
 
 
@@ -33,11 +33,10 @@ class FeetechBus(SerialServoBus):
     def _sync_write_packet(self, address: int, length: int, data: dict[int, bytes]) -> bytes:
         return ft.sync_write(address, length, data)
 
-    def _position_requests(self, ids: list[int]) -> list[PositionRequest]:
-        address, length = self.table.present_position, self.table.position_bytes
+    def _read_requests(self, address: int, length: int, ids: list[int], name: str) -> list[ReadRequest]:
         if self.series.sync_read:
-            return [(ft.sync_read(address, length, ids), ids, "sync read of positions")]
-        return [(ft.read(i, address, length), [i], f"read of id {i}'s position") for i in ids]
+            return [(ft.sync_read(address, length, ids), ids, f"sync read of {name}s")]
+        return [(ft.read(i, address, length), [i], f"read of id {i}'s {name}") for i in ids]
 
     def _read_status(self) -> Status:
         head = self._io.read(4)

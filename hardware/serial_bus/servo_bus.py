@@ -36,7 +36,7 @@ class ControlTable:
     max_position_limit: int
 
 
-PositionRequest = tuple[bytes, list[int], str]
+ReadRequest = tuple[bytes, list[int], str]
 """A request, the ids that answer it in turn, and what it asks (for error messages)."""
 
 
@@ -78,11 +78,15 @@ class SerialServoBus(ServoBus):
         self._sync_write(self.table.goal_position, self.table.position_bytes, data)
 
     def read_positions(self, channels: Sequence[int]) -> np.ndarray:
-        ids = [int(c) for c in channels]
+        positions = self._read_registers(self.table.present_position, [int(c) for c in channels], "position")
+        return np.asarray(positions, dtype=np.float64)
+
+    def _read_registers(self, address: int, ids: list[int], name: str) -> list[int]:
+        """The position-wide register at `address` (`name`, for errors) of each servo in `ids`."""
         replies: dict[int, bytes] = {}
-        for request, answering, what in self._position_requests(ids):
+        for request, answering, what in self._read_requests(address, self.table.position_bytes, ids, name):
             replies |= self._exchange(request, answering, what)
-        return np.asarray([self._decode_position(replies[i]) for i in ids], dtype=np.float64)
+        return [self._decode_position(replies[i]) for i in ids]
 
     def enable(self, channels: Sequence[int]) -> None:
         self._sync_write(self.table.torque_enable, 1, dict.fromkeys(map(int, channels), b"\x01"))
@@ -91,11 +95,17 @@ class SerialServoBus(ServoBus):
         self._sync_write(self.table.torque_enable, 1, dict.fromkeys(map(int, channels), b"\x00"))
 
     def write_limits(self, channels: Sequence[int], lows: Sequence[int], highs: Sequence[int]) -> None:
-        """Torque off first: the limits live in EEPROM, which a servo holding torque will not write."""
+        """The limits live in EEPROM, which wears with every write and which a servo holding torque
+        will not write: torque off first, then only the limits a servo does not hold already are
+        written (read back first), so that opening the face again writes nothing."""
         self.disable(channels)
-        for register, values in ((self.table.min_position_limit, lows), (self.table.max_position_limit, highs)):
-            data = {int(c): self._encode_position(int(v)) for c, v in zip(channels, values)}
-            self._sync_write(register, self.table.position_bytes, data)
+        ids = [int(c) for c in channels]
+        for register, values, name in ((self.table.min_position_limit, lows, "minimum position limit"),
+                                       (self.table.max_position_limit, highs, "maximum position limit")):
+            held = self._read_registers(register, ids, name)
+            data = {i: self._encode_position(int(v)) for i, v, h in zip(ids, values, held) if int(v) != h}
+            if data:
+                self._sync_write(register, self.table.position_bytes, data)
 
     def close(self) -> None:
         self._io.close()
@@ -119,9 +129,9 @@ class SerialServoBus(ServoBus):
         """One packet writing `length` bytes at `address` of every servo in `data`."""
 
     @abstractmethod
-    def _position_requests(self, ids: list[int]) -> list[PositionRequest]:
-        """The requests that bring back the present positions of `ids`: one sync read, or one
-        read per servo on a family without sync read."""
+    def _read_requests(self, address: int, length: int, ids: list[int], name: str) -> list[ReadRequest]:
+        """The requests that bring back `length` bytes at `address` (the register `name`) of every
+        servo in `ids`: one sync read, or one read per servo on a family without sync read."""
 
     @abstractmethod
     def _read_status(self) -> Status:
