@@ -16,7 +16,7 @@ def face_dir(tmp_path):
 
 
 def _with_physics(face_dir, **physics) -> str:
-    return edit_face(face_dir, lambda data: data["skin"]["physics"].update(physics))
+    return edit_face(face_dir, lambda data: data["skin"].setdefault("physics", {}).update(physics))
 
 
 def test_bundled_physics_is_in_the_stable_range():

