@@ -57,15 +57,19 @@ def _refuse_finished(out: Path, overwrite: bool) -> None:
                           f"choose another --out")
 
 
-def _train_config(epochs: int, seed: int, hidden: str, val_fraction: float, patience: int, batch_size: int):
-    from facetwin.agents.selfmodel.train import TrainConfig
+def _hidden(hidden: str) -> tuple[int, ...]:
     from facetwin.errors import ConfigError
 
     try:
-        sizes = tuple(int(h) for h in hidden.split(",") if h.strip())
+        return tuple(int(h) for h in hidden.split(",") if h.strip())
     except ValueError:
         raise ConfigError(f"--hidden {hidden!r} must be comma-separated layer sizes, e.g. 256,256") from None
-    return TrainConfig(hidden=sizes, epochs=epochs, seed=seed, val_fraction=val_fraction, patience=patience,
+
+
+def _train_config(epochs: int, seed: int, hidden: str, val_fraction: float, patience: int, batch_size: int):
+    from facetwin.agents.selfmodel.train import TrainConfig
+
+    return TrainConfig(hidden=_hidden(hidden), epochs=epochs, seed=seed, val_fraction=val_fraction, patience=patience,
                        batch_size=batch_size)
 
 
@@ -143,8 +147,7 @@ def train_perceptual(
 
     if out.suffix != ".npz":
         raise typer.BadParameter(f"{out}: the perceptual map is an .npz file", param_hint="--out")
-    result = run(data, load_spec(face), epochs=epochs, seed=seed, hidden=tuple(_train_config(
-        epochs, seed, hidden, 0.1, 1, 1).hidden))
+    result = run(data, load_spec(face), epochs=epochs, seed=seed, hidden=_hidden(hidden))
     result.map.save(out, {"samples": result.samples, "epochs": result.epochs,
                           "val_landmark_mm": round(result.val_landmark_mm, 4),
                           "val_read_back": round(result.val_read_back, 4)})

@@ -46,6 +46,18 @@ def _single_sample_framebuffers():
         pyrender.renderer.glRenderbufferStorageMultisample = original
 
 
+def _incidence(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
+    """Vertex-by-triangle incidence: summing face normals onto vertices is one sparse product."""
+    n_f = len(faces)
+    return sp.csr_matrix((np.ones(3 * n_f), (faces.ravel(), np.repeat(np.arange(n_f), 3))), shape=(n_vertices, n_f))
+
+
+def _vertex_normals(vertices: np.ndarray, faces: np.ndarray, incidence: sp.csr_matrix) -> np.ndarray:
+    tri = vertices[faces]
+    normals = incidence @ np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+
+
 def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     """Camera-to-world pose for an OpenGL camera (looking down its own -z)."""
     forward = target - eye
@@ -91,10 +103,8 @@ class FaceCamera:
                                baseColorTexture=pyrender.Texture(source=texture, source_channels="RGB"),
                                metallicFactor=0.0, roughnessFactor=1.0)}
         self._shell = HeadShell(model, shell_skin_rgb(model, texture))
-        n_v, n_f = model.mesh.n_vertices, len(faces)
-        self._incidence = sp.csr_matrix(
-            (np.ones(3 * n_f), (faces.ravel(), np.repeat(np.arange(n_f), 3))), shape=(n_v, n_f)
-        )
+        self._shell_incidence = _incidence(self._shell.faces, len(self._shell.colors))
+        self._incidence = _incidence(faces, model.mesh.n_vertices)
         self._head = pyrender.Node(name="head", matrix=np.eye(4))
         self.scene.add_node(self._head)
         self._skin = None
@@ -138,21 +148,14 @@ class FaceCamera:
         return pose[:3, 3] + x[:, None] * pose[:3, 0] + y[:, None] * pose[:3, 1] - depth[:, None] * pose[:3, 2]
 
     def _normals(self, vertices: np.ndarray) -> np.ndarray:
-        tri = vertices[self._faces]
-        face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        normals = self._incidence @ face_normals
-        return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        return _vertex_normals(vertices, self._faces, self._incidence)
 
     def _shell_primitive(self, vertices: np.ndarray):
         shell = self._shell
         positions = shell.positions(vertices)
-        tri = positions[shell.faces]
-        face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        normals = np.zeros_like(positions)
-        np.add.at(normals, shell.faces.ravel(), np.repeat(face_normals, 3, axis=0))
-        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-        return pyrender.Primitive(positions=positions, normals=normals, indices=shell.faces, color_0=shell.colors,
-                                  mode=pyrender.constants.GLTF.TRIANGLES)
+        normals = _vertex_normals(positions, shell.faces, self._shell_incidence)
+        return pyrender.Primitive(positions=positions, normals=normals.astype(np.float32), indices=shell.faces,
+                                  color_0=shell.colors, mode=pyrender.constants.GLTF.TRIANGLES)
 
     def render(self, vertices: np.ndarray, eye_rotation: np.ndarray, head_pose: np.ndarray) -> np.ndarray:
         """RGB uint8 (H, W, 3) of the face with skin `vertices` (face frame, mm)."""
