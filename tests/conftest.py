@@ -17,6 +17,24 @@ def _isolated_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def spec():
+    """The default face's spec."""
+    from facetwin.face_config import load_spec
+
+    return load_spec()
+
+
+@pytest.fixture()
+def calibration_dir(tmp_path, monkeypatch):
+    """Calibrations kept in the test's own folder (never the user's), within a 30 s guard."""
+    from tests.guards import time_limit
+
+    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
+    with time_limit(30):
+        yield tmp_path
+
+
+@pytest.fixture(scope="session")
 def model():
     from facetwin.sim import load_face
 

@@ -7,25 +7,16 @@ from __future__ import annotations
 import pytest
 
 from facetwin.errors import ConfigError
-from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face, parse_backend
 from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.calibration import default_calibration, save_calibration
 from facetwin.hardware.hardware_face import HardwareFace
 from facetwin.hardware.pca9685.bus import PCA9685Bus
-from tests.guards import time_limit
+
+pytestmark = pytest.mark.usefixtures("calibration_dir")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
-    with time_limit(30):
-        yield
 
-
-@pytest.fixture
-def spec():
-    return load_spec()
 
 
 def _calibration(spec, kind: str, **first_actuator):

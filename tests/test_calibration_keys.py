@@ -10,22 +10,13 @@ from typer.testing import CliRunner
 from facetwin.app.backends import open_backend
 from facetwin.app.cli import app
 from facetwin.errors import ConfigError
-from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face
 from facetwin.hardware.calibration import calibration_path, default_calibration, save_calibration
-from tests.guards import time_limit
+
+pytestmark = pytest.mark.usefixtures("calibration_dir")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("FACETWIN_CALIBRATION_DIR", str(tmp_path))
-    with time_limit(30):
-        yield
 
-
-@pytest.fixture
-def spec():
-    return load_spec()
 
 
 def _saved(spec, robot_id: str, emulated: bool, neutral_shift: int = 0):

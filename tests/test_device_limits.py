@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from facetwin.errors import BackendError
-from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face
 from facetwin.hardware.dynamixel import protocol as dx
 from facetwin.hardware.dynamixel.bus import DynamixelBus
@@ -24,10 +23,6 @@ def _time_limit():
     with time_limit(30):
         yield
 
-
-@pytest.fixture
-def spec():
-    return load_spec()
 
 
 def _limits(face) -> dict[int, tuple[int, int]]:

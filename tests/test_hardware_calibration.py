@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from facetwin.app.cli import app
 from facetwin.errors import ConfigError
-from facetwin.face_config import load_spec
 from facetwin.hardware.calibration import (
     CalibrationMap,
     calibration_path,
@@ -34,10 +33,6 @@ def _time_limit():
     with time_limit(20):
         yield
 
-
-@pytest.fixture
-def spec():
-    return load_spec()
 
 
 @pytest.fixture

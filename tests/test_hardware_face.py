@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from facetwin.errors import BackendError, CommandError, ConfigError
-from facetwin.face_config import load_spec
 from facetwin.hardware.backend_url import open_hardware_face, parse_backend
 from facetwin.hardware.bus_kinds import BUS_KINDS
 from facetwin.hardware.camera import Camera
@@ -30,10 +29,6 @@ def _time_limit():
     with time_limit(120):
         yield
 
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec()
 
 
 def fast_face(kind, spec, max_step=0.25, watchdog=None, **options):

@@ -19,17 +19,12 @@ from facetwin.agents.mimic.soak import MAX_CONSECUTIVE_FAULTS, resident_mb, run_
 from facetwin.agents.policies.registry import make_policy
 from facetwin.app.cli import app
 from facetwin.errors import BackendError, ConfigError
-from facetwin.face_config import load_spec
 from facetwin.faces import sample_clip
 from facetwin.perception.sources import open_source
 from tests.guards import time_limit
 
 runner = CliRunner()
 
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec()
 
 
 def test_looping_stills_count_on_across_passes(tmp_path):
