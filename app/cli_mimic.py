@@ -56,6 +56,8 @@ def mimic(
     landmarker: str | None = LandmarkerOption,
     agreement: bool | None = typer.Option(None, "--agreement/--no-agreement", help="score the blendshape agreement "
                                           "of person, twin and target (default: on for sim, off elsewhere)"),
+    contact_sheet: Path | None = typer.Option(None, "--contact-sheet", help="write the clip's most expressive "
+                                              "frames, person | twin, with what the reader saw on each (.png)"),
     neutral: str = NeutralOption,
     retarget: str = RetargetOption,
     max_frames: int | None = MaxFramesOption,
@@ -70,9 +72,9 @@ def mimic(
                                         policy=policy, model=model, data=data, video=video, json=json_path,
                                         landmarker=landmarker, neutral=neutral, retarget=retarget,
                                         max_frames=max_frames, oracle=oracle,
-                                        agreement=agreement))
+                                        agreement=agreement, contact_sheet=contact_sheet))
     _print_summary(report)
-    for path in (video, json_path):
+    for path in (video, json_path, contact_sheet):
         if path is not None and path.is_file():  # a video has no file before its first frame
             typer.echo(f"wrote {path}")
     _end_as_the_run_did(report["summary"])

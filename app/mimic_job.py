@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facetwin.agents.mimic.agreement import BlendshapeAgreement
+from facetwin.agents.mimic.expressive_frames import ExpressiveFrames
 from facetwin.agents.mimic.human_targets import HumanTargets
 from facetwin.agents.mimic.loop import run_mimic
 from facetwin.agents.mimic.report import summarise, write_report
@@ -42,6 +43,7 @@ class MimicOptions:
     max_frames: int | None = None
     oracle: bool = True
     agreement: bool | None = None
+    contact_sheet: Path | None = None
     progress: bool = True
 
     @property
@@ -78,6 +80,10 @@ def run_mimic_job(options: MimicOptions) -> dict:
     landmarker = landmarker_path(options.landmarker)
     if options.video is not None and options.video.suffix.lower() != ".mp4":
         raise ConfigError(f"{options.video}: the mimic video must be an .mp4 file")
+    if options.contact_sheet is not None and (options.contact_sheet.suffix.lower() != ".png"
+                                              or not options.scores_agreement):
+        raise ConfigError(f"{options.contact_sheet}: the contact sheet is a .png of what the blendshape reader saw, "
+                          "and needs the agreement on")
     backend_options = {"width": PANEL_HEIGHT, "height": PANEL_HEIGHT} if options.backend == SIM else {}
     policy = make_policy(options.policy, model, model=options.model, data=options.data)
     with SimFace(model) as twin:
@@ -103,6 +109,10 @@ def run_mimic_job(options: MimicOptions) -> dict:
                                             video=stream.source.is_stream)
             stack.callback(agreement.close)
             callbacks.append(agreement)
+        moments = None
+        if options.contact_sheet is not None:
+            moments = ExpressiveFrames(agreement, images)
+            callbacks.append(moments)
 
         def on_frame(item, observation, trace) -> None:
             for callback in callbacks:
@@ -124,6 +134,8 @@ def run_mimic_job(options: MimicOptions) -> dict:
     report["summary"]["source"] = str(options.source)
     if options.video is not None:
         report["summary"]["video"] = str(options.video)
+    if moments is not None and moments.save(options.contact_sheet) is not None:
+        report["summary"]["contact_sheet"] = str(options.contact_sheet)
     if options.json is not None:
         write_report(report, options.json)
     return report

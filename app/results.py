@@ -4,7 +4,8 @@ Every image and clip in a media folder is retargeted once onto the face and each
 same targets. Stills are scored at equilibrium; clips also live, driving the twin at the control
 rate with the servo dynamics running. The self-model section scores commands on held-out babbling
 the way Emo's paper does. The backends section runs the sample clip on the physics skin and on an
-emulated servo controller with the twin in the loop.
+emulated servo controller with the twin in the loop. The agreement section
+(app/results_agreement.py) scores what a viewer reads on person and twin.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from facetwin.agents.selfmodel.evaluation import (
     plot_training,
 )
 from facetwin.app.backends import open_backend
+from facetwin.app.results_agreement import agreement_markdown, evaluate_agreement
 from facetwin.atomic import atomic_write
 from facetwin.errors import FacetwinError
 from facetwin.figure import save_figure
@@ -173,8 +175,9 @@ def build_results(media: Path, data: Path, out: Path, *, sample: Path, face: str
     })
     run = run_mimic_job(MimicOptions(source=str(sample), face=face, oracle=False, agreement=False,
                                      progress=progress))["summary"]
+    agreement = evaluate_agreement(model, media, img, progress)
     results = {"face": model.spec.name, "heldout_command_l1": heldout, "people": rows, "backends": backends,
-               "mimic_sample": run}
+               "mimic_sample": run, "agreement": agreement}
     sample_row = next((r for r in rows if r["file"] == sample.name and r.get("live_series")), None)
     plot_training(load_selfmodel(model.spec, "forward"), load_selfmodel(model.spec, "inverse"),
                   img / "selfmodel_training.png")
@@ -236,6 +239,7 @@ def render_markdown(results: dict, media: Path, sample: Path, clip_plot: bool) -
     ]
     if clip_plot:
         lines += [f"![{sample.name} over time](img/results_sample_clip.png)", ""]
+    lines += agreement_markdown(results["agreement"])
     lines += [
         "## The same policy on other backends",
         "",

@@ -93,13 +93,15 @@ def filter_figures(raw: np.ndarray, times: np.ndarray, fps: float, config: OneEu
     }
 
 
-def bench_perception(clip: Path, frames: int | None = None, config: OneEuroConfig | None = None) -> dict:
-    """Time decode + detect (legacy face mesh, tracking) + align + filter over `clip` (first
-    `frames` frames, default all) and measure the filter on the longest run of frames with a face."""
+def bench_perception(clip: Path, frames: int | None = None, config: OneEuroConfig | None = None,
+                     landmarker: str | Path | None = None) -> dict:
+    """Time decode + detect (tracking; the detector `create_detector(landmarker)` gives: the legacy
+    face mesh by default) + align + filter over `clip` (first `frames` frames, default all) and
+    measure the filter on the longest run of frames with a face."""
     aligner = FaceAligner()
     one_euro = OneEuroFilter(config)
     latencies, raw, times = [], [], []
-    with VideoSource(clip) as source, create_detector(None, video=True) as detector:
+    with VideoSource(clip) as source, create_detector(landmarker, video=True) as detector:
         iterator = iter(source)
         start = time.perf_counter()
         while frames is None or len(latencies) < frames:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import imageio.v2 as imageio
 import numpy as np
@@ -13,13 +14,17 @@ import pytest
 
 from facetwin.agents.metrics import landmark_error
 from facetwin.agents.mimic.agreement import STILL_STD, BlendshapeAgreement, correlations
+from facetwin.agents.mimic.expressive_frames import TILE, ExpressiveFrames, moment_sheet
 from facetwin.agents.mimic.human_targets import HumanTargets
 from facetwin.agents.mimic.loop import run_mimic
+from facetwin.agents.mimic.still_agreement import still_agreement
 from facetwin.agents.policies.policy import Policy
 from facetwin.agents.policies.registry import make_policy
 from facetwin.app.mimic_job import MimicOptions, run_mimic_job
+from facetwin.errors import ConfigError
 from facetwin.faces import sample_clip
 from facetwin.perception.reachable import reachable_bounds
+from facetwin.sim.rig import load_face
 from facetwin.sim.sim_face import SimFace
 from tests.guards import time_limit
 
@@ -36,10 +41,10 @@ def _media(name: str) -> Path:
 
 
 def test_mimic_writes_video_and_report(tmp_path):
-    video, report_path = tmp_path / "mimic.mp4", tmp_path / "mimic.json"
+    video, report_path, sheet = tmp_path / "mimic.mp4", tmp_path / "mimic.json", tmp_path / "sheet.png"
     with time_limit(180):
         report = run_mimic_job(MimicOptions(source=str(sample_clip()), video=video, json=report_path,
-                                            max_frames=48, progress=False))
+                                            contact_sheet=sheet, max_frames=48, progress=False))
     saved = json.loads(report_path.read_text())
     summary = saved["summary"]
     assert set(summary) >= SUMMARY_KEYS
@@ -67,6 +72,45 @@ def test_mimic_writes_video_and_report(tmp_path):
         for v in per.values():
             assert -1 <= v["r"] <= 1 and v["person_std"] > 0 and np.isfinite(v["gain"])
             assert v["r"] == 0 or v["twin_std"] >= STILL_STD
+    # the contact sheet: the most expressive moments, person | twin, one row each
+    assert summary["contact_sheet"] == str(sheet)
+    picture = imageio.imread(sheet)
+    rows, rest = divmod(picture.shape[0], TILE + 4 * 17 + 6)
+    assert picture.shape[1] == 2 * TILE and rest == 0 and 2 <= rows <= 4  # 48 frames, moments 15 frames apart
+
+
+def test_the_contact_sheet_keeps_the_strongest_moments_apart_in_time():
+    agreement = BlendshapeAgreement.__new__(BlendshapeAgreement)
+    agreement.person, agreement.twin = [], []
+    frames = ExpressiveFrames(agreement, lambda observation: np.zeros((8, 8, 3), np.uint8), count=2, gap=5)
+    strength = [0.1, 0.9, 0.8, 0.2, 0.1, 0.1, 0.1, 0.5, 0.1, 0.1, 0.7, 0.1]  # peaks at 1 and 10; 2 is too near 1
+    for value in strength:
+        agreement.person.append({"mouthSmileLeft": value, "eyeBlinkLeft": 1.0, "_neutral": 1.0})
+        agreement.twin.append({"mouthSmileLeft": value / 2})
+        item = SimpleNamespace(percept=SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8)))
+        frames(item, None, None)
+    assert sorted(m.index for m in frames.moments) == [1, 10]  # blinks and _neutral count for nothing
+    assert moment_sheet(frames.moments).shape == (2 * (TILE + 4 * 17 + 6), 2 * TILE, 3)
+
+
+def test_a_contact_sheet_needs_a_png_and_the_agreement():
+    for options in (MimicOptions(source="x", contact_sheet=Path("s.jpg")),
+                    MimicOptions(source="x", contact_sheet=Path("s.png"), agreement=False)):
+        with pytest.raises(ConfigError, match="contact sheet"):
+            run_mimic_job(options)
+
+
+def test_a_posed_still_is_read_on_person_twin_and_ceiling():
+    model = load_face()
+    with SimFace(model) as twin:
+        bounds = reachable_bounds(twin)
+    still = still_agreement(_media("0-f15-hao-ph.jpg"), model, bounds, make_policy("inverse", model), 256)
+    assert set(still.person_top3[:2]) == {"mouthSmileRight", "mouthSmileLeft"}  # a broad smile
+    assert {"mouthSmileLeft", "mouthSmileRight"} <= set(still.twin_top5)  # the smile is read on the twin
+    assert still.twin_hit == set(still.person_top3).issubset(still.twin_top5)
+    assert still.moment.twin.shape == (256, 256, 3)
+    assert still_agreement(_media("free-mountain-vector-01.jpg"), model, bounds, make_policy("neutral", model),
+                           64) is None
 
 
 def test_agreement_correlates_what_moves_and_a_still_twin_scores_zero():

@@ -9,7 +9,7 @@ import numpy as np
 
 from facetwin.agents.fidelity.counterparts import NEUTRAL_BAR, is_gaze
 from facetwin.agents.fidelity.measure import FidelityReport
-from facetwin.atomic import atomic_write
+from facetwin.figure import save_image
 
 TILE = 300
 LINE = 17
@@ -62,9 +62,4 @@ def contact_sheet(report: FidelityReport) -> np.ndarray:
 
 def write_contact_sheet(report: FidelityReport, path: str | Path) -> Path:
     """The contact sheet as a PNG, written atomically."""
-    import imageio.v2 as imageio
-
-    path = Path(path)
-    with atomic_write(path, "wb") as handle:
-        imageio.imwrite(handle, contact_sheet(report), format="png")
-    return path
+    return save_image(contact_sheet(report), path)

@@ -59,7 +59,8 @@ def correlations(person: list[Scores], face: list[Scores], names: list[str]) -> 
     return result
 
 
-def _top(scores: Scores, k: int) -> list[str]:
+def strongest(scores: dict[str, float], k: int) -> list[str]:
+    """The names of a face's `k` strongest blendshapes (`_neutral` aside)."""
     return sorted((n for n in scores if n != "_neutral"), key=lambda n: -scores[n])[:k]
 
 
@@ -70,10 +71,10 @@ def top_agreement(person: list[Scores | None], face: list[Scores | None]) -> flo
     pairs = [(p, f) for p, f in zip(person, face) if p and f]
     if not pairs:
         return None
-    return float(np.mean([set(_top(p, 3)) <= set(_top(f, 5)) for p, f in pairs]))
+    return float(np.mean([set(strongest(p, 3)) <= set(strongest(f, 5)) for p, f in pairs]))
 
 
-def _gaze_and_head(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray:
+def gaze_and_head(spec: FaceSpec, passthrough: dict[str, float]) -> np.ndarray:
     """The neutral command with the person's gaze and head pose (the target's pass-through)."""
     command = spec.neutral_command.copy()
     row = passthrough_row(spec, passthrough)
@@ -108,7 +109,7 @@ class BlendshapeAgreement:
                 person = self._person_reader.detect(percept.image, percept.time).blendshapes
         if person is not None:
             twin = self._twin_reader.detect(self._twin_image(observation), target.time).blendshapes
-            portrait = self._portrait.render(target.landmarks, _gaze_and_head(trace.spec, target.passthrough))
+            portrait = self._portrait.render(target.landmarks, gaze_and_head(trace.spec, target.passthrough))
             ceiling = self._ceiling_reader.detect(portrait, target.time).blendshapes
         self.person.append(person)
         self.twin.append(twin)
