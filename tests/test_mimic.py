@@ -75,7 +75,7 @@ def test_mimic_writes_video_and_report(tmp_path):
     # the contact sheet: the most expressive moments, person | twin, one row each
     assert summary["contact_sheet"] == str(sheet)
     picture = imageio.imread(sheet)
-    rows, rest = divmod(picture.shape[0], TILE + 4 * 17 + 6)
+    rows, rest = divmod(picture.shape[0], TILE + 4 * 17 + 8)
     assert picture.shape[1] == 2 * TILE and rest == 0 and 2 <= rows <= 4  # 48 frames, moments 15 frames apart
 
 
@@ -90,7 +90,7 @@ def test_the_contact_sheet_keeps_the_strongest_moments_apart_in_time():
         item = SimpleNamespace(percept=SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8)))
         frames(item, None, None)
     assert sorted(m.index for m in frames.moments) == [1, 10]  # blinks and _neutral count for nothing
-    assert moment_sheet(frames.moments).shape == (2 * (TILE + 4 * 17 + 6), 2 * TILE, 3)
+    assert moment_sheet(frames.moments).shape == (2 * (TILE + 4 * 17 + 8), 2 * TILE, 3)
 
 
 def test_a_contact_sheet_needs_a_png_and_the_agreement():

@@ -7,32 +7,22 @@ from pathlib import Path
 
 import numpy as np
 
+from facetwin.agents.captioned_tile import BACKGROUND, BAD, GOOD, TEXT, Caption, captioned_tile
 from facetwin.agents.fidelity.counterparts import NEUTRAL_BAR, is_gaze
 from facetwin.agents.fidelity.measure import FidelityReport
 from facetwin.figure import save_image
 
 TILE = 300
-LINE = 17
 CAPTION_LINES = 5
 COLUMNS = 5
-BACKGROUND = (24, 24, 28)
-TEXT = (230, 230, 230)
-PASS = (110, 220, 120)
-FAIL = (255, 110, 100)
 
 
-def _tile(image: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
-    import cv2
-
-    tile = np.full((TILE + LINE * CAPTION_LINES + 8, TILE, 3), BACKGROUND, np.uint8)
-    tile[:TILE] = cv2.resize(image, (TILE, TILE), interpolation=cv2.INTER_AREA)
-    for k, (text, colour) in enumerate(lines):
-        cv2.putText(tile, text, (6, TILE + LINE * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-    return tile
+def _tile(image: np.ndarray, lines: Caption) -> np.ndarray:
+    return captioned_tile(image, lines, TILE, CAPTION_LINES)
 
 
 def _verdict(passed: bool) -> tuple[str, tuple[int, int, int]]:
-    return ("PASS", PASS) if passed else ("FAIL", FAIL)
+    return ("PASS", GOOD) if passed else ("FAIL", BAD)
 
 
 def contact_sheet(report: FidelityReport) -> np.ndarray:

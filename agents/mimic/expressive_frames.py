@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facetwin.agents.captioned_tile import BAD, GOOD, TEXT, Caption, captioned_tile
 from facetwin.agents.mimic.agreement import BlendshapeAgreement, strongest
 from facetwin.agents.mimic.human_targets import HumanFrame
 from facetwin.agents.mimic.loop import MimicTrace
@@ -20,12 +21,7 @@ from facetwin.figure import save_image
 from facetwin.observation import FaceObservation
 
 TILE = 260
-LINE = 17
 CAPTION_LINES = 4
-BACKGROUND = (24, 24, 28)
-TEXT = (230, 230, 230)
-HIT = (110, 220, 120)
-MISS = (255, 110, 100)
 NOT_EXPRESSION = ("_neutral", "eyeLook", "eyeBlink")
 """Left out of a frame's expressiveness: gaze and blinks are not what a viewer calls an expression."""
 
@@ -48,23 +44,8 @@ class Moment:
     label: str = ""
 
 
-def _fit(image: np.ndarray) -> np.ndarray:
-    import cv2
-
-    h, w = image.shape[:2]
-    side = min(h, w)  # the centre square: the person's frame is wide, the twin's square
-    top, left = (h - side) // 2, (w - side) // 2
-    return cv2.resize(image[top:top + side, left:left + side], (TILE, TILE), interpolation=cv2.INTER_AREA)
-
-
-def _captioned(image: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
-    import cv2
-
-    tile = np.full((TILE + LINE * CAPTION_LINES + 6, TILE, 3), BACKGROUND, np.uint8)
-    tile[:TILE] = _fit(image)
-    for k, (text, colour) in enumerate(lines):
-        cv2.putText(tile, text, (6, TILE + LINE * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
-    return tile
+def _captioned(image: np.ndarray, lines: Caption) -> np.ndarray:
+    return captioned_tile(image, lines, TILE, CAPTION_LINES)
 
 
 class ExpressiveFrames:
@@ -108,8 +89,8 @@ def moment_sheet(moments: list[Moment]) -> np.ndarray:
                                        *[(f"  {k} {m.person_scores[k]:.2f}", TEXT) for k in top3]])
         twin_lines = [(f"twin, {m.label}", TEXT)]
         if m.twin_scores:
-            twin_lines += [(f"  {k} {m.twin_scores.get(k, 0.0):.2f}", HIT if k in twin5 else MISS) for k in top3]
+            twin_lines += [(f"  {k} {m.twin_scores.get(k, 0.0):.2f}", GOOD if k in twin5 else BAD) for k in top3]
         else:
-            twin_lines.append(("  no face read", MISS))
+            twin_lines.append(("  no face read", BAD))
         rows.append(np.concatenate([person, _captioned(m.twin, twin_lines)], axis=1))
     return np.concatenate(rows, axis=0)
