@@ -3,7 +3,9 @@
 Per frame only what moves reaches the GPU: the skin and the head shell keep one pyrender mesh each
 for the camera's life and their vertex buffers are overwritten in place (positions and normals;
 texture coordinates and colours stay as uploaded), and the frame is read back as colour alone,
-since pyrender would also read, flip and linearise a depth image nobody here uses.
+since pyrender would also read, flip and linearise a depth image nobody here uses. pyrender sets
+the camera's and the lights' uniforms again for every primitive of every frame, each a PyOpenGL
+call; a shader program keeps its uniforms, so a value it already holds is not sent again.
 """
 
 from __future__ import annotations
@@ -82,6 +84,26 @@ class _VertexBuffer:
         GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, self.data.nbytes, self.data)
 
 
+def _send_changed_uniforms_only(program) -> None:
+    """Wrap one pyrender shader program's `set_uniform` so that it skips values the program holds."""
+    send = program.set_uniform
+    held: dict[str, object] = {}
+
+    def set_uniform(name, value, unsigned=False):
+        previous = held.get(name)
+        if isinstance(value, np.ndarray):
+            if isinstance(previous, np.ndarray) and previous.dtype == value.dtype and np.array_equal(previous, value):
+                return
+            held[name] = value.copy()
+        else:
+            if previous is not None and type(previous) is type(value) and previous == value:
+                return
+            held[name] = value
+        send(name, value, unsigned)
+
+    program.set_uniform = set_uniform
+
+
 def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     """Camera-to-world pose for an OpenGL camera (looking down its own -z)."""
     forward = target - eye
@@ -133,6 +155,7 @@ class FaceCamera:
         self.scene.add_node(self._head)
         self._skin = None
         self._buffers: list[_VertexBuffer] = []
+        self._n_programs = 0
         self._renderer._renderer._read_main_framebuffer = self._read_colour
         self._eyes = [
             self.scene.add(pyrender.Mesh.from_trimesh(eyeball(model, side)), parent_node=self._head)
@@ -227,7 +250,18 @@ class FaceCamera:
             pose[:3, 3] = centre
             self.scene.set_pose(node, pose)
         color, _ = self._renderer.render(self.scene)
+        self._wrap_new_programs()
         return np.ascontiguousarray(color)
+
+    def _wrap_new_programs(self) -> None:
+        # pyrender compiles a program on its first use, so the first frame brings them in.
+        programs = self._renderer._renderer._program_cache._program_cache
+        if len(programs) != self._n_programs:
+            for program in programs.values():
+                if not hasattr(program, "_facetwin_held"):
+                    _send_changed_uniforms_only(program)
+                    program._facetwin_held = True
+            self._n_programs = len(programs)
 
     def close(self) -> None:
         """Free this camera's GL objects and context.
