@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -86,8 +87,11 @@ class _Peer:
     def __init__(self):
         env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "osmesa")}
         env["PYOPENGL_PLATFORM"] = env["MUJOCO_GL"]
+        # MuJoCo writes its warnings (HalfCheetah's deprecated settotalmass) to MUJOCO_LOG.TXT in
+        # the working folder; that folder is a temporary one, not the user's.
+        self._folder = tempfile.TemporaryDirectory(prefix="facetwin-mujoco-")
         self.process = subprocess.Popen([sys.executable, "-m", "facetwin.app.mujoco_peer"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, env=env)
+                                        stdout=subprocess.PIPE, text=True, env=env, cwd=self._folder.name)
 
     def measure(self, row: str, seconds: float) -> dict:
         self.process.stdin.write(json.dumps({"row": row, "seconds": seconds}) + "\n")
@@ -100,6 +104,7 @@ class _Peer:
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
+        self._folder.cleanup()
 
 
 def _rates(chunk: dict) -> tuple[float, float]:
