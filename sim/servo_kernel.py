@@ -43,3 +43,23 @@ def integrate_period(history: np.ndarray, head: int, age: np.ndarray, alpha: np.
                 x = min(x, h + slack)
             horn[b, a] = h
             load[b, a] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def command_positions(commands: np.ndarray, low: np.ndarray, half_span: np.ndarray, out: np.ndarray) -> None:
+    """Commands (B, A) in [-1, 1] onto each actuator's travel, `low + (c + 1) * half_span`, into
+    `out` (float64): `FaceSpec.command_to_position` as TwinBatch rounds it."""
+    batch, actuators = commands.shape
+    for b in range(batch):
+        for a in range(actuators):
+            out[b, a] = low[a] + (np.float64(commands[b, a]) + 1.0) * half_span[a]
+
+
+@numba.njit(cache=True, nogil=True)
+def position_commands(horn: np.ndarray, low: np.ndarray, span: np.ndarray, out: np.ndarray) -> None:
+    """Horn positions (B, A) back in command units, `(h - low) * 2 / span - 1`, as float32 into
+    `out`: `FaceSpec.position_to_command` with its rounding."""
+    batch, actuators = horn.shape
+    for b in range(batch):
+        for a in range(actuators):
+            out[b, a] = (horn[b, a] - low[a]) * 2.0 / span[a] - 1.0
