@@ -105,6 +105,9 @@ def bench(
     face: str | None = FaceOption,
     only: list[str] | None = typer.Option(None, "--only", help=f"measure only this section (repeatable): "
                                           f"{', '.join(SECTIONS)}"),
+    against: str | None = typer.Option(None, "--against", help="measure side by side with a peer instead: "
+                                       "mujoco (needs facetwin[mujoco]); --json merges the ratios into the file"),
+    rounds: int = typer.Option(5, "--rounds", min=1, help="interleaved rounds per row with --against"),
 ) -> None:
     """Measure the twin (batched face-steps/s, SimFace.step rate, render frames/s), perception
     (frames/s with decoding, the One Euro filter's jitter reduction and lag), hardware in the
@@ -115,6 +118,10 @@ def bench(
 
     from rich.console import Console
     from rich.table import Table
+
+    if against is not None:
+        _against(against, json_path, seconds, rounds, batch)
+        return
 
     sections = only or list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
@@ -145,4 +152,34 @@ def bench(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(json_path, "w") as handle:
             json.dump(results, handle, indent=2)
+        typer.echo(f"wrote {json_path}")
+
+
+def _against(peer: str, json_path: Path | None, seconds: float, rounds: int, batch: int) -> None:
+    """`--against mujoco`: the interleaved rows, their table, and the ratios merged into `json_path`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if peer != "mujoco":
+        raise ConfigError(f"--against {peer!r}: the one peer is mujoco")
+    from facetwin.app.mujoco_bench import against_mujoco, table_rows
+
+    results = against_mujoco(rounds=rounds, seconds=seconds, num_envs=batch)
+    table = Table(title=f"facetwin against MuJoCo, per CPU-second, {rounds} interleaved rounds")
+    for column in ("path", "facetwin", "peer", "ratio, median (range)"):
+        table.add_column(column)
+    for row in table_rows(results):
+        table.add_row(*row)
+    Console().print(table)
+    pixels = results["pixel_env"]
+    typer.echo(f"pixel env (FaceMimicPixels-v0, 84x84 default): {pixels['per_cpu_second']:,.0f} steps/s per "
+               f"CPU-second, {pixels['per_second']:,.0f} wall clock")
+    if json_path is not None:
+        from facetwin.atomic import atomic_write
+
+        existing = json.loads(json_path.read_text()) if json_path.is_file() else {}
+        existing["against_mujoco"] = results
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(json_path, "w") as handle:
+            json.dump(existing, handle, indent=2)
         typer.echo(f"wrote {json_path}")

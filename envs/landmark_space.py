@@ -22,6 +22,7 @@ import itertools
 
 import numpy as np
 
+from facetwin.envs.state_kernel import fill_state
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel
 from facetwin.topology import LEFT_IRIS, RIGHT_IRIS
@@ -88,6 +89,8 @@ class LandmarkSpace:
              for j, a in enumerate(eyes)], dtype=np.int64).reshape(len(eyes), len(self._eye_powers))
         self.n_eye = len(self._eye_powers)
         self.n_state = self.n_skin + self.n_eye + 1
+        self._table = np.empty(self._table_size)
+        self._no_gains = np.ones((1, self.n_skin), dtype=np.float32)
 
     def _full_map(self, model: FaceModel, skin: FastSkin) -> np.ndarray:
         """(n_state, 478 * 3): the skin modes, the irises' response to each eye term, the neutral face."""
@@ -140,27 +143,11 @@ class LandmarkSpace:
         """(B, n_state) float32 `[skin features * gains, eye terms, 1]` from actuator positions (B, A)
         in their units; `gains` (B, F) scales each skin feature (domain randomisation). The skin
         features are `FaceModel.feature_values`, computed the same way."""
-        batch = len(positions)
-        out = np.empty((batch, self.n_state), dtype=np.float32) if out is None else out
-        table = np.empty((batch, self._table_size))
-        n_act, n_angles = positions.shape[1], len(self._angles)
-        table[:, 0] = 1.0
-        table[:, 1 : 1 + n_act] = positions
-        if n_angles:
-            sines = table[:, 1 + n_act : 1 + n_act + n_angles]
-            versines = table[:, 1 + n_act + n_angles :]
-            angle = np.deg2rad(positions[:, self._angles])
-            np.sin(angle, sines)
-            np.subtract(1.0, np.cos(angle, versines), versines)
-        out[:, : self.n_skin] = table[:, self._skin_columns]
-        if gains is not None:
-            out[:, : self.n_skin] *= gains
-        if self.n_eye:
-            terms = table[:, self._eye_columns[0]]
-            for columns in self._eye_columns[1:]:
-                terms *= table[:, columns]
-            out[:, self.n_skin : -1] = terms
-        out[:, -1] = 1.0
+        positions = np.ascontiguousarray(positions, dtype=np.float64)
+        out = np.empty((len(positions), self.n_state), dtype=np.float32) if out is None else out
+        scaled = gains is not None
+        fill_state(positions, self._angles, self._skin_columns, self._eye_columns,
+                   gains if scaled else self._no_gains, scaled, self._table, out)
         return out
 
     def flatten(self, landmarks: np.ndarray) -> np.ndarray:

@@ -1,4 +1,12 @@
-"""The twin's headless camera: pyrender offscreen, like a robot's frontal self-observation camera."""
+"""The twin's headless camera: pyrender offscreen, like a robot's frontal self-observation camera.
+
+Per frame only what moves reaches the GPU: the skin and the head shell keep one pyrender mesh each
+for the camera's life and their vertex buffers are overwritten in place (positions and normals;
+texture coordinates and colours stay as uploaded), and the frame is read back as colour alone,
+since pyrender would also read, flip and linearise a depth image nobody here uses. pyrender sets
+the camera's and the lights' uniforms again for every primitive of every frame, each a PyOpenGL
+call; a shader program keeps its uniforms, so a value it already holds is not sent again.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +66,44 @@ def _vertex_normals(vertices: np.ndarray, faces: np.ndarray, incidence: sp.csr_m
     return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
 
 
+class _VertexBuffer:
+    """A primitive's interleaved vertex data as pyrender lays it out (position, normal, then the
+    texture coordinates or colours that never change), rewritten in place each frame."""
+
+    def __init__(self, primitive: pyrender.Primitive):
+        self.primitive = primitive
+        static = [a for a in (primitive.tangents, primitive.texcoord_0, primitive.texcoord_1, primitive.color_0)
+                  if a is not None]
+        self.data = np.ascontiguousarray(np.hstack([primitive.positions, primitive.normals, *static]),
+                                         dtype=np.float32)
+
+    def update(self, positions: np.ndarray, normals: np.ndarray) -> None:
+        self.data[:, :3] = positions
+        self.data[:, 3:6] = normals
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.primitive._buffers[0])
+        GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, self.data.nbytes, self.data)
+
+
+def _send_changed_uniforms_only(program) -> None:
+    """Wrap one pyrender shader program's `set_uniform` so that it skips values the program holds."""
+    send = program.set_uniform
+    held: dict[str, object] = {}
+
+    def set_uniform(name, value, unsigned=False):
+        previous = held.get(name)
+        if isinstance(value, np.ndarray):
+            if isinstance(previous, np.ndarray) and previous.dtype == value.dtype and np.array_equal(previous, value):
+                return
+            held[name] = value.copy()
+        else:
+            if previous is not None and type(previous) is type(value) and previous == value:
+                return
+            held[name] = value
+        send(name, value, unsigned)
+
+    program.set_uniform = set_uniform
+
+
 def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     """Camera-to-world pose for an OpenGL camera (looking down its own -z)."""
     forward = target - eye
@@ -71,8 +117,8 @@ def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarr
 
 
 class FaceCamera:
-    """Renders skin, eyes and mouth cavity under a head pose; the skin is re-uploaded per frame,
-    the rigid parts only move their nodes."""
+    """Renders skin, eyes and mouth cavity under a head pose; the skin's vertex buffers are
+    rewritten per frame, the rigid parts only move their nodes."""
 
     def __init__(self, model: FaceModel, width: int = 256, height: int = 256, distance_mm: float = 400.0,
                  yfov_deg: float = 30.0, antialias: bool = False):
@@ -108,6 +154,9 @@ class FaceCamera:
         self._head = pyrender.Node(name="head", matrix=np.eye(4))
         self.scene.add_node(self._head)
         self._skin = None
+        self._buffers: list[_VertexBuffer] = []
+        self._n_programs = 0
+        self._renderer._renderer._read_main_framebuffer = self._read_colour
         self._eyes = [
             self.scene.add(pyrender.Mesh.from_trimesh(eyeball(model, side)), parent_node=self._head)
             for side in (0, 1)
@@ -150,22 +199,47 @@ class FaceCamera:
     def _normals(self, vertices: np.ndarray) -> np.ndarray:
         return _vertex_normals(vertices, self._faces, self._incidence)
 
-    def _shell_primitive(self, vertices: np.ndarray):
+    def _shell_surface(self, vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shell = self._shell
         positions = shell.positions(vertices)
-        normals = _vertex_normals(positions, shell.faces, self._shell_incidence)
-        return pyrender.Primitive(positions=positions, normals=normals.astype(np.float32), indices=shell.faces,
-                                  color_0=shell.colors, mode=pyrender.constants.GLTF.TRIANGLES)
+        return positions, _vertex_normals(positions, shell.faces, self._shell_incidence)
+
+    def _place_skin(self, vertices: np.ndarray) -> None:
+        """The skin and the shell at `vertices`: built once, then their GPU buffers updated in place."""
+        surfaces = [(vertices, self._normals(vertices)), self._shell_surface(vertices)]
+        if self._skin is None:
+            (skin, skin_normals), (shell, shell_normals) = surfaces
+            primitives = [
+                pyrender.Primitive(positions=skin.astype(np.float32), normals=skin_normals.astype(np.float32),
+                                   indices=self._faces, mode=pyrender.constants.GLTF.TRIANGLES, **self._paint),
+                pyrender.Primitive(positions=shell.astype(np.float32), normals=shell_normals.astype(np.float32),
+                                   indices=self._shell.faces, color_0=self._shell.colors,
+                                   mode=pyrender.constants.GLTF.TRIANGLES),
+            ]
+            # pyrender uploads them on the first render; the meshes' own arrays keep that first
+            # shape (only the bounds read them, and nothing here depends on the bounds).
+            self._skin = self.scene.add(pyrender.Mesh(primitives), parent_node=self._head)
+            self._buffers = [_VertexBuffer(p) for p in primitives]
+            return
+        self._renderer._platform.make_current()
+        for buffer, (positions, normals) in zip(self._buffers, surfaces):
+            buffer.update(positions, normals)
+
+    def _read_colour(self, scene, flags) -> tuple[np.ndarray, None]:
+        """pyrender's read-back without the depth image: blit the colour, read it, flip it upright."""
+        renderer = self._renderer._renderer
+        width, height = renderer._main_fb_dims
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb_ms)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
+        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        pixels = GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        return np.flip(np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 3), axis=0), None
 
     def render(self, vertices: np.ndarray, eye_rotation: np.ndarray, head_pose: np.ndarray) -> np.ndarray:
         """RGB uint8 (H, W, 3) of the face with skin `vertices` (face frame, mm)."""
-        primitive = pyrender.Primitive(
-            positions=vertices.astype(np.float32), normals=self._normals(vertices).astype(np.float32),
-            indices=self._faces, mode=pyrender.constants.GLTF.TRIANGLES, **self._paint,
-        )
-        if self._skin is not None:
-            self.scene.remove_node(self._skin)
-        self._skin = self.scene.add(pyrender.Mesh([primitive, self._shell_primitive(vertices)]), parent_node=self._head)
+        self._place_skin(vertices)
         self.scene.set_pose(self._head, head_pose)
         jaw = np.eye(4)
         jaw[:3, 3] = jaw_offset(self.model, vertices)
@@ -176,7 +250,18 @@ class FaceCamera:
             pose[:3, 3] = centre
             self.scene.set_pose(node, pose)
         color, _ = self._renderer.render(self.scene)
+        self._wrap_new_programs()
         return np.ascontiguousarray(color)
+
+    def _wrap_new_programs(self) -> None:
+        # pyrender compiles a program on its first use, so the first frame brings them in.
+        programs = self._renderer._renderer._program_cache._program_cache
+        if len(programs) != self._n_programs:
+            for program in programs.values():
+                if not hasattr(program, "_facetwin_held"):
+                    _send_changed_uniforms_only(program)
+                    program._facetwin_held = True
+            self._n_programs = len(programs)
 
     def close(self) -> None:
         """Free this camera's GL objects and context.

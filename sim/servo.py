@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facetwin.face_config import FaceConfig
+from facetwin.sim.servo_kernel import integrate_period
 
 
 @dataclass
@@ -61,10 +62,8 @@ class ServoBank:
                                               params.backlash)))
         cap = max(float(np.max(self.params.latency)), max_latency or 0.0)
         self._history_len = self._age_of(0, self._delay_of(np.array(cap))).item() + 1
-        self._alpha, self._max_step, self._min_step, self._deadband, self._half_backlash = (
-            np.empty(shape) for _ in range(5))
+        self._alpha, self._max_step, self._deadband, self._half_backlash = (np.empty(shape) for _ in range(4))
         self._age = np.empty((substeps, *shape), dtype=np.int64)
-        self._scratch = (*(np.empty(shape) for _ in range(4)), np.empty(shape, dtype=bool))
         self._configure(slice(None))
         self.reset()
 
@@ -91,18 +90,11 @@ class ServoBank:
         p, dt = self.params, self._dt
         self._alpha[rows] = 1.0 - np.exp(-dt / p.tau[rows])
         self._max_step[rows] = p.max_speed[rows] * dt
-        np.negative(self._max_step, out=self._min_step)
         self._deadband[rows] = p.deadband[rows]
         self._half_backlash[rows] = 0.5 * p.backlash[rows]
         delay = self._delay_of(p.latency[rows])
         for s in range(self.substeps):
             self._age[s][rows] = self._age_of(s, delay)
-        # Per substep, the ages present: one age (the usual case) reads a history slot as it is,
-        # several (randomised latencies) read each slot where it applies.
-        self._plan = []
-        for s in range(self.substeps):
-            ages = np.unique(self._age[s])
-            self._plan.append([(int(k), None if len(ages) == 1 else self._age[s] == k) for k in ages])
 
     def reset(self, positions: np.ndarray | None = None, rows=None) -> None:
         """Put the faces `rows` (all when None) at rest at `positions` (default: neutral), with a
@@ -132,28 +124,7 @@ class ServoBank:
     def step(self, targets: np.ndarray) -> np.ndarray:
         """Integrate one control period towards `targets` (B, A) in actuator units; returns the load side."""
         self._head = (self._head + 1) % self._history_len
-        history = self._history
-        history[self._head] = targets
-        horn, load = self.horn, self.load
-        error, move, low, high, moving = self._scratch
-        # In-place arithmetic with positional outputs, and no gather of the delayed commands: at a
-        # batch of 1,024 faces allocations and fancy indexing would cost more than the maths, and at
-        # a batch of one or two every keyword argument of a ufunc call shows.
-        for plan in self._plan:
-            for age, where in plan:
-                slot = history[(self._head - age) % self._history_len]
-                if where is None:
-                    np.subtract(slot, horn, error)
-                else:
-                    np.subtract(slot, horn, out=error, where=where)
-            np.multiply(error, self._alpha, move)
-            np.minimum(move, self._max_step, move)
-            np.maximum(move, self._min_step, move)
-            np.greater(np.abs(error, error), self._deadband, moving)
-            np.multiply(move, moving, move)
-            np.add(horn, move, horn)
-            np.subtract(horn, self._half_backlash, low)
-            np.add(horn, self._half_backlash, high)
-            np.maximum(load, low, load)
-            np.minimum(load, high, load)
-        return load
+        self._history[self._head] = targets
+        integrate_period(self._history, self._head, self._age, self._alpha, self._max_step, self._deadband,
+                         self._half_backlash, self.horn, self.load)
+        return self.load

@@ -16,6 +16,7 @@ import numpy as np
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.rig import FaceModel
 from facetwin.sim.servo import ServoBank, ServoParams
+from facetwin.sim.servo_kernel import command_positions, position_commands
 
 
 class TwinBatch:
@@ -54,9 +55,10 @@ class TwinBatch:
 
     def positions(self, commands: np.ndarray) -> np.ndarray:
         """Commands in [-1, 1] -> actuator travel, exactly as `FaceSpec.command_to_position`."""
-        positions = np.add(commands, 1.0, dtype=np.float64)
-        np.multiply(positions, self._half_span, positions)
-        return np.add(self._low, positions, positions)
+        commands = np.asarray(commands)
+        positions = np.empty(commands.shape, dtype=np.float64)
+        command_positions(commands, self._low, self._half_span, positions)
+        return positions
 
     def step(self, commands: np.ndarray) -> None:
         """One control period for every twin; `commands` (batch, A) already validated and clipped."""
@@ -69,10 +71,11 @@ class TwinBatch:
 
     def actuator_commands(self, rows=slice(None)) -> np.ndarray:
         """Horn positions of `rows` in command units, float32, exactly as `FaceSpec.position_to_command`."""
-        commands = np.subtract(self.servos.horn[rows], self._low)
-        np.multiply(commands, 2.0, commands)
-        np.divide(commands, self._span, commands)
-        return np.subtract(commands, 1.0, commands).astype(np.float32)
+        horn = self.servos.horn[rows]
+        commands = np.empty(horn.shape, dtype=np.float32)
+        position_commands(horn.reshape(-1, horn.shape[-1]), self._low, self._span,
+                          commands.reshape(-1, horn.shape[-1]))
+        return commands
 
     def landmarks(self, rows=slice(None)) -> np.ndarray:
         """Fast-skin landmarks of `rows` (float32, face frame, mm): (478, 3) for one row, else (n, 478, 3)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import imageio.v2 as imageio
+import pytest
 from typer.testing import CliRunner
 
 from facetwin.app.cli import app
@@ -69,3 +70,23 @@ def test_showreel_video(tmp_path):
     reader = imageio.get_reader(out)
     frames = sum(1 for _ in reader)
     assert frames > 100
+
+
+def test_bench_against_an_unknown_peer_is_one_line():
+    result = runner.invoke(app, ["bench", "--against", "bullet"])
+    assert result.exit_code != 0 and "--against 'bullet'" in str(result.exception)
+
+
+def test_the_mujoco_peer_measures_a_chunk_on_request():
+    import importlib.util
+
+    if importlib.util.find_spec("mujoco") is None:
+        pytest.skip("facetwin[mujoco] is not installed")
+    from facetwin.app.mujoco_bench import _Peer
+
+    peer = _Peer()
+    try:
+        chunk = peer.measure("rollout", 0.05)
+    finally:
+        peer.close()
+    assert chunk["items"] >= 3 * 1024 and chunk["wall"] > 0 and chunk["cpu"] > 0

@@ -27,6 +27,28 @@ def test_landmark_map_reproduces_the_fast_skin(model, skin, space):
     assert space.inter_ocular_mm == pytest.approx(63.0, abs=5.0)
 
 
+def _reference_state(space: LandmarkSpace, positions: np.ndarray, gains: np.ndarray | None) -> np.ndarray:
+    """The landmark-space state as plain numpy: what the compiled loop must reproduce bit for bit."""
+    angles = np.deg2rad(positions[:, space._angles])
+    table = np.concatenate([np.ones((len(positions), 1)), positions, np.sin(angles), 1.0 - np.cos(angles)], axis=1)
+    skin = table[:, space._skin_columns].astype(np.float32)
+    if gains is not None:
+        skin *= gains
+    eye = np.prod(np.stack([table[:, c] for c in space._eye_columns]), axis=0).astype(np.float32)
+    return np.concatenate([skin, eye, np.ones((len(positions), 1), dtype=np.float32)], axis=1)
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_the_compiled_state_is_the_numpy_formulation(model, space, scaled):
+    rng = np.random.default_rng(8)
+    positions = model.spec.command_to_position(rng.uniform(-1, 1, (300, model.spec.n_actuators)))
+    gains = rng.uniform(0.8, 1.2, (300, space.n_skin)).astype(np.float32) if scaled else None
+    assert space.n_eye > 0
+    assert np.array_equal(space.state(positions, gains), _reference_state(space, positions, gains))
+    assert np.array_equal(space.state(positions[:1], None if gains is None else gains[:1]),
+                          _reference_state(space, positions[:1], None if gains is None else gains[:1]))
+
+
 def test_code_is_the_projection_of_any_landmarks(model, skin, space):
     positions = model.spec.command_to_position(np.random.default_rng(4).uniform(-1, 1, (50, model.spec.n_actuators)))
     codes = space.state(positions) @ space.code_map

@@ -114,3 +114,33 @@ def test_a_latency_beyond_the_history_is_refused():
     bank = ServoBank(_params(np.random.default_rng(2), 1), np.zeros(3), 1 / 30)
     with pytest.raises(ValueError, match="max_latency"):
         bank.set_params(ServoParams(np.full(3, 0.5), np.full(3, 0.04), np.full(3, 100.0), np.zeros(3), np.zeros(3)))
+
+
+def _reference_period(bank: ServoBank, horn: np.ndarray, load: np.ndarray, history: np.ndarray, head: int) -> None:
+    """The servo model as plain numpy, one substep at a time: what the compiled kernel must reproduce."""
+    for s in range(bank.substeps):
+        slot = (head - bank._age[s]) % len(history)
+        error = np.take_along_axis(history, slot[None], axis=0)[0] - horn
+        move = np.clip(error * bank._alpha, -bank._max_step, bank._max_step)
+        move = np.where(np.abs(error) > bank._deadband, move, 0.0)
+        horn += move
+        np.clip(load, horn - bank._half_backlash, horn + bank._half_backlash, out=load)
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_the_compiled_substeps_match_the_numpy_model(batch):
+    rng = np.random.default_rng(3)
+    bank = ServoBank(_params(rng, batch, actuators=5), rng.uniform(-1, 1, 5), 1 / 30, batch=batch, max_latency=0.06)
+    horn, load = bank.horn.copy(), bank.load.copy()
+    history = bank._history.copy()
+    head = bank._head
+    worst = 0.0
+    for t in range(200):
+        targets = rng.uniform(-5, 5, (batch, 5)) if t % 7 else np.repeat(horn[:, :1], 5, axis=1) + 0.05
+        head = (head + 1) % len(history)
+        history[head] = targets
+        _reference_period(bank, horn, load, history, head)
+        bank.step(targets)
+        worst = max(worst, np.abs(bank.horn - horn).max(), np.abs(bank.load - load).max())
+    assert worst <= 1e-6
+    assert np.ptp(load) > 1.0  # the faces moved, over the deadband and through the backlash
