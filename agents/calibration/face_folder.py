@@ -5,7 +5,8 @@ and calibration keyed on it, stay the face's), and replaces what the calibration
 rest geometry (skin.obj, the landmarks seen at neutral and fitted), the fast skin's modes
 (skin_fit.npz, in the format `facetwin fit-skin` writes, keyed to this folder's mesh and rig), each
 pull's anchor motion (per-anchor `directions` and `weights` as the modes moved the anchors) and
-each servo's latency and time constant. The folder is built beside its destination and renamed, so
+each servo's latency and time constant, and the jaw's linkage gain (its anchors move rigidly with
+the rig, so what the fit saw there goes into the linkage). The folder is built beside its destination and renamed, so
 it appears whole or not at all.
 """
 
@@ -45,6 +46,25 @@ def _anchor_motion(model: FaceModel, skin: TwinSkin) -> dict[int, tuple[list, li
     return out
 
 
+def _rotation_gains(model: FaceModel, skin: TwinSkin) -> tuple[dict[int, float], np.ndarray]:
+    """Per skin rotation (the jaw), the linkage gain its fitted sin mode shows at the anchors
+    against the rig's, and the modes rescaled to match: the rig moves those anchors itself, so the
+    gain goes into the linkage and out of the modes (sin g.a ~ g sin a, 1 - cos g.a ~ g^2 (1 - cos a))."""
+    modes = skin.modes.copy()
+    gains = {}
+    for f, feature in enumerate(model.features):
+        if feature.mode != "sin":
+            continue
+        rig = feature.displacement
+        gain = float(np.clip((skin.modes[f, feature.anchors] * rig).sum() / (rig * rig).sum(), 0.5, 2.0))
+        gains[feature.actuator] = gain
+        modes[f] /= gain
+        versin = next(k for k, other in enumerate(model.features)
+                      if other.actuator == feature.actuator and other.mode == "versin")
+        modes[versin] /= gain * gain
+    return gains, modes
+
+
 def write_calibrated_face(nominal: FaceModel, skin: TwinSkin, servos: dict[str, dict], out: Path,
                           report: dict, heldout_rms_mm: float, train_rms_mm: float, samples: int) -> Path:
     """Write the calibrated twin of `nominal` to the folder `out` (which must not exist); `servos`
@@ -58,9 +78,12 @@ def write_calibrated_face(nominal: FaceModel, skin: TwinSkin, servos: dict[str, 
     raw["provenance"] = {**raw.get("provenance", {}), "calibrated": report.get("backend", "")}
     raw["skin"]["mesh"], raw["skin"]["fit"] = "skin.obj", FIT
     motion = _anchor_motion(nominal, skin)
+    gains, modes = _rotation_gains(nominal, skin)
     for index, actuator in enumerate(raw["actuators"]):
         if index in motion:
             actuator["directions"], actuator["weights"] = motion[index]
+        if index in gains:
+            actuator["linkage"] = {**actuator["linkage"], "gain": gains[index]}
         found = servos.get(actuator["name"])
         if found is not None:
             actuator["servo"] = {**actuator["servo"], "latency_ms": found["latency_ms"], "tau_ms": found["tau_ms"]}
@@ -76,7 +99,7 @@ def write_calibrated_face(nominal: FaceModel, skin: TwinSkin, servos: dict[str, 
         with atomic_write(staging / "face.yaml", "w") as handle:
             yaml.safe_dump(raw, handle, sort_keys=False, width=120)
         calibrated = load_face(staging / "face.yaml")
-        save_fit(SkinFit(modes=skin.modes, heldout_rms_mm=heldout_rms_mm, train_rms_mm=train_rms_mm,
+        save_fit(SkinFit(modes=modes, heldout_rms_mm=heldout_rms_mm, train_rms_mm=train_rms_mm,
                          n_commands=samples, seed=0, key=fit_key(calibrated)), staging / FIT)
         with atomic_write(staging / REPORT, "w") as handle:
             json.dump(report, handle, indent=1)
