@@ -136,7 +136,7 @@ def make_reality(source: str | Path | None, seed: int, out: Path) -> Path:
     vertices, faces, uv = read_obj(config.skin.mesh)
     raw, moved, record = perturb(config, vertices, seed)
     record["source"] = str(path)
-    raw["name"] = f"{config.name}-reality-{seed}"
+    # The same robot, built: its name (and so its spec, and the calibrations keyed on it) stays the face's.
     raw["description"] = f"A stand-in physical face: {config.name} perturbed by the reality recipe, seed {seed}."
     raw["provenance"] = {**raw.get("provenance", {}), "reality": f"facetwin reality make --from {config.name} "
                                                                  f"--seed {seed}"}
