@@ -67,3 +67,13 @@ def test_the_emulated_bench_drives_the_stand_in_by_its_own_servos(stand_in, mode
 def test_only_an_emulated_backend_takes_a_reality(stand_in):
     with pytest.raises(ConfigError, match="only an emulated"):
         open_backend("sim", reality=stand_in)
+
+
+def test_reality_make_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from facetwin.app.cli import app
+
+    result = CliRunner().invoke(app, ["reality", "make", "--from", "mira", "--seed", "2", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s" / RECORD).is_file() and "wrote" in result.output
