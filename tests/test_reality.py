@@ -77,3 +77,21 @@ def test_reality_make_on_the_command_line(tmp_path):
     result = CliRunner().invoke(app, ["reality", "make", "--from", "mira", "--seed", "2", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s" / RECORD).is_file() and "wrote" in result.output
+
+
+def test_the_differentiable_skin_passes_commands_through_the_linkages(stand_in):
+    """The oracle's skin must put a stand-in's (or a calibrated twin's) face where the twin does."""
+    import torch
+
+    from facetwin.sim.fast_skin import FastSkin
+    from facetwin.sim.rig import load_face
+    from facetwin.sim.torch_skin import TorchFastSkin
+    from facetwin.sim.twin_batch import TwinBatch
+
+    face = load_face(stand_in)
+    skin = FastSkin(face)
+    command = np.clip(face.spec.neutral_command + 0.4, -1, 1)
+    twin = TwinBatch(face, skin=skin)
+    twin.hold(command[None])
+    seen = TorchFastSkin(skin).from_command(torch.as_tensor(command, dtype=torch.float32)).numpy()
+    assert np.abs(seen - twin.landmarks()).max() < 1e-4
