@@ -20,7 +20,8 @@ SIM = "sim"
 
 
 def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None, *, skin: str = "fast",
-                 render: bool = False, robot_id: str | None = None, **options) -> FaceBackend:
+                 render: bool = False, robot_id: str | None = None, reality: str | Path | None = None,
+                 **options) -> FaceBackend:
     """Open the face named by `backend` for `face`: a bundled face name, a face folder or
     face.yaml, or a FaceModel a caller has already loaded (which is then not loaded again):
 
@@ -33,7 +34,13 @@ def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None,
 
     `robot_id` names the saved calibration a hardware or emulated face loads (see
     `open_hardware_face`); the twin has none, so naming one for "sim" is refused rather than
-    ignored. Raises ConfigError for an unknown name."""
+    ignored. `reality` (a stand-in face folder, `facetwin reality make`) is what an emulated face's
+    servos drive instead of the twin; only "emulated:<bus>" takes one. Raises ConfigError for an
+    unknown name."""
+    kind = backend.partition(":")[0]
+    if reality is not None and kind != "emulated":
+        raise ConfigError(f"reality {reality}: only an emulated:<kind> backend drives a stand-in face, "
+                          f"not {backend!r}")
     if backend == SIM:
         if robot_id is not None:
             raise ConfigError(f"robot id {robot_id!r}: the {SIM} backend has no calibration; "
@@ -43,11 +50,11 @@ def open_backend(backend: str = SIM, face: str | Path | FaceModel | None = None,
         return SimFace(face, skin=skin, render=render, **options)
     from facetwin.hardware.bus_kinds import BUS_KINDS
 
-    kind = backend.partition(":")[0]
     if kind == "emulated":
         from facetwin.app.hil import open_emulated_face
 
-        return open_emulated_face(backend, face, skin=skin, render=render, robot_id=robot_id, **options)
+        return open_emulated_face(backend, face, skin=skin, render=render, robot_id=robot_id, reality=reality,
+                                  **options)
     if kind in BUS_KINDS:
         from facetwin.face_config import load_spec
         from facetwin.hardware.backend_url import open_hardware_face

@@ -230,6 +230,13 @@ from facetwin.app import cli_fidelity  # noqa: E402
 
 app.command("fidelity")(cli_fidelity.fidelity)
 
+from facetwin.app import cli_calibrate  # noqa: E402
+from facetwin.app.cli_reality import reality_app  # noqa: E402
+
+app.command("calibrate-twin")(cli_calibrate.calibrate_twin)
+
+app.add_typer(reality_app, name="reality")
+
 
 def _unexpected(exc: Exception, argv: list[str]) -> str:
     """One line for an error no check foresaw: the command, its input and what went wrong."""

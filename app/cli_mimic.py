@@ -14,6 +14,7 @@ from facetwin.app.cli_options import (
     MaxFramesOption,
     NeutralOption,
     NNDataOption,
+    RealityOption,
     RetargetOption,
     RobotIdOption,
     SkinOption,
@@ -46,6 +47,7 @@ def _print_summary(report: dict) -> None:
 def mimic(
     source: str = SourceOption,
     backend: str = BackendOption,
+    reality: Path | None = RealityOption,
     robot_id: str | None = RobotIdOption,
     skin: str = SkinOption,
     policy: str = typer.Option("inverse", "--policy", help=f"one of {', '.join(POLICY_NAMES)}"),
@@ -68,8 +70,9 @@ def mimic(
     landmarker, also the blendshape agreement between person and twin."""
     from facetwin.app.mimic_job import MimicOptions, run_mimic_job
 
-    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id, skin=skin,
-                                        policy=policy, model=model, data=data, video=video, json=json_path,
+    report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id,
+                                        reality=reality, skin=skin, policy=policy, model=model, data=data,
+                                        video=video, json=json_path,
                                         landmarker=landmarker, neutral=neutral, retarget=retarget,
                                         max_frames=max_frames, oracle=oracle,
                                         agreement=agreement, contact_sheet=contact_sheet))

@@ -21,6 +21,9 @@ RetargetOption = typer.Option("landmarks", "--retarget", help="retarget in landm
                               "scaled per region) or perceptual (what the person's face reads as, through the "
                               "face's perceptual map)")
 BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))
+RealityOption = typer.Option(None, "--reality", help="a stand-in face folder (facetwin reality make) that an "
+                             "emulated:<kind> backend's servos drive instead of the twin: a bench face that is not "
+                             "the twin")
 RobotIdOption = typer.Option(None, "--robot-id", help="the robot's name: its calibration is kept per robot id and "
                              "kind of device, an emulator's apart (default: the face's name; emulated:<kind> without "
                              "it uses a default calibration)")

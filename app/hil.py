@@ -70,13 +70,17 @@ class EmulatedFace(FaceBackend):
     SelfPerception), the twin's rendered image is the hardware's camera frame and landmarks come
     from perception; without, they are the twin's own, plus its image when `render` is set.
     `twin_observation` is the twin's own latest observation either way: what the camera saw.
+    With `reality` (a stand-in's record, sim/reality.py) the twin is a stand-in physical face with
+    servos of its own; the record is for scoring only and never reaches the FaceBackend's users.
     """
 
-    def __init__(self, hardware, twin, perception=None, render: bool = False, settle_timeout: float = 2.0) -> None:
+    def __init__(self, hardware, twin, perception=None, render: bool = False, settle_timeout: float = 2.0,
+                 reality: dict | None = None) -> None:
         if hardware.emulator is None:
             raise ConfigError("EmulatedFace needs a HardwareFace on an emulated: backend")
         self.hardware = hardware
         self.twin = twin
+        self.reality = reality
         self.perception = perception
         self.settle_timeout = settle_timeout
         self.twin_observation: FaceObservation | None = None
@@ -96,10 +100,16 @@ class EmulatedFace(FaceBackend):
         return self.hardware.emulator
 
     def sync_twin(self) -> FaceObservation:
-        """Move the twin to where the emulated horns are now; returns the twin's own observation."""
-        positions = self.emulator.servo_positions()
-        command = self._map.to_command(np.array([positions[c] for c in self._channels], dtype=np.float64))
-        self.twin_observation = self.twin.step(command)
+        """Move the twin to where the emulated horns are now; returns the twin's own observation.
+        A stand-in face (`reality`) is no follower: it takes what the device outputs and moves by
+        its own servos, one control period per call, as a physical face's servos would."""
+        if self.reality is not None:
+            targets = self.emulator.targets()
+            command = self._map.to_command(np.array([targets[c] for c in self._channels], dtype=np.float64))
+        else:
+            positions = self.emulator.servo_positions()
+            command = self._map.to_command(np.array([positions[c] for c in self._channels], dtype=np.float64))
+        self.twin_observation = self.twin.step(np.clip(command, -1.0, 1.0))
         return self.twin_observation
 
     def reset(self, seed: int | None = None) -> FaceObservation:
@@ -158,29 +168,51 @@ class EmulatedFace(FaceBackend):
 def open_emulated_face(backend: str, face: str | Path | FaceModel | None = None, *, skin: str = "fast",
                        render: bool = False, camera: bool = True, width: int = 256, height: int = 256,
                        landmarker: str | Path | None = None, smooth: bool = False,
-                       **hardware_options) -> EmulatedFace:
+                       reality: str | Path | None = None, **hardware_options) -> EmulatedFace:
     """The twin in the loop behind `backend` ("emulated:maestro", "emulated:feetech-scs", ...)
     for `face` (a face name or path, or a loaded FaceModel).
 
     `camera`: the twin's rendered image (`width` x `height`) is the face's camera frame and
     landmarks come from perception (`landmarker`: a Tasks model file; `smooth`: One Euro filter);
     otherwise the twin's own landmarks are reported. `hardware_options` go to the HardwareFace
-    (`pacing`, `safety`, `calibration`, `robot_id`); pacing is on by default, as on hardware."""
+    (`pacing`, `safety`, `calibration`, `robot_id`); pacing is on by default, as on hardware.
+
+    `reality` (a face folder, e.g. one `facetwin reality make` wrote) makes the emulator's outputs
+    drive that face instead, by its own servos and seen by its own camera placement and light: a
+    stand-in physical face that is not the twin `face` names. The device, its calibration and the
+    perception's reference face stay `face`'s, as on a bench where only the face was built anew."""
     from facetwin.hardware.backend_url import open_hardware_face, parse_backend
+    from facetwin.sim.reality import read_reality
+    from facetwin.sim.rig import FaceModel, load_face
     from facetwin.sim.sim_face import SimFace
 
     if not parse_backend(backend).emulated:
         raise ConfigError(f"backend {backend!r}: the twin in the loop needs an emulated:<bus> backend")
-    twin = SimFace(face, skin=skin, width=width, height=height, follow_positions=True)
+    record = None
+    if reality is None:
+        twin = SimFace(face, skin=skin, width=width, height=height, follow_positions=True)
+        nominal = twin.model
+    else:
+        record = read_reality(reality) or {}
+        nominal = face if isinstance(face, FaceModel) else load_face(face)
+        twin = SimFace(reality, skin=skin, width=width, height=height)
+        if twin.spec.actuators != nominal.spec.actuators:
+            twin.close()
+            raise ConfigError(f"reality {reality}: its actuators differ from {nominal.spec.name}'s; a stand-in "
+                              f"has the twin's actuators and ranges")
     hardware = None
     try:
-        hardware = open_hardware_face(backend, twin.spec, **hardware_options)
+        hardware = open_hardware_face(backend, nominal.spec, **hardware_options)
         perception = None
         if camera:
             from facetwin.hardware.self_perception import SelfPerception
 
-            perception = SelfPerception(twin.model.path, landmarker, smooth)
-        return EmulatedFace(hardware, twin, perception, render)
+            perception = SelfPerception(nominal.path, landmarker, smooth)
+            view = (record or {}).get("camera")
+            if view is not None:
+                twin.camera.set_view(offset_mm=view["offset_mm"], target_offset_mm=view["target_offset_mm"],
+                                     light_intensity=3.0 * view["light"])
+        return EmulatedFace(hardware, twin, perception, render, reality=record)
     except BaseException:
         if hardware is not None:
             hardware.close()

@@ -31,6 +31,7 @@ class MimicOptions:
     face: str | None = None
     backend: str = SIM
     robot_id: str | None = None
+    reality: Path | None = None
     skin: str = "fast"
     policy: str = "inverse"
     model: Path | None = None
@@ -89,8 +90,10 @@ def run_mimic_job(options: MimicOptions) -> dict:
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
+        if options.reality is not None:
+            backend_options["reality"] = options.reality
         backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin,
-                                                            robot_id=options.robot_id, **backend_options))
+                                                   robot_id=options.robot_id, **backend_options))
         stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
                                                   neutral=options.neutral,
                                                   retarget=RetargetConfig(space=options.retarget)))

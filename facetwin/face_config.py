@@ -47,6 +47,16 @@ class ServoConfig(ConfigModel):
     backlash: float = Field(0.0, ge=0.0)
 
 
+class LinkageConfig(ConfigModel):
+    """How the linkage passes the horn on to what it moves: `gain` scales the horn's travel about
+    the actuator's neutral and `offset` (in actuator units) shifts it. A built face rarely matches
+    its drawing, so a calibrated twin records what was measured here; the default passes the horn on
+    unchanged."""
+
+    gain: float = Field(1.0, ge=0.25, le=4.0)
+    offset: float = Field(0.0, ge=-MAX_PULL_MM, le=MAX_PULL_MM)
+
+
 class ActuatorConfig(ConfigModel):
     """One actuator. Pull actuators translate their skin anchors along `direction` by up to
     `range` mm (`weights` scale the travel per anchor); rotation actuators turn their anchors
@@ -65,6 +75,7 @@ class ActuatorConfig(ConfigModel):
     target: Literal["skin", "eyes", "head"] = "skin"
     mirror: str | None = None
     servo: ServoConfig = ServoConfig()
+    linkage: LinkageConfig = LinkageConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> ActuatorConfig:

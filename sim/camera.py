@@ -172,10 +172,11 @@ class FaceCamera:
         self.set_view(distance_mm=distance_mm)
 
     def set_view(self, distance_mm: float = 400.0, offset_mm=(0.0, 0.0, 0.0), light_intensity: float = 3.0,
-                 light_dir=(0.25, 0.5, 1.0)) -> None:
-        """Camera placement and key light; domain randomisation varies these."""
+                 light_dir=(0.25, 0.5, 1.0), target_offset_mm=(0.0, 0.0, 0.0)) -> None:
+        """Camera placement and key light; domain randomisation varies these, and a stand-in face
+        (sim/reality.py) turns the camera by moving where it looks (`target_offset_mm`)."""
         eye = self.target + np.array([0.0, 0.0, distance_mm]) + np.asarray(offset_mm, dtype=np.float64)
-        self.scene.set_pose(self._camera, look_at(eye, self.target))
+        self.scene.set_pose(self._camera, look_at(eye, self.target + np.asarray(target_offset_mm, dtype=np.float64)))
         self.scene.set_pose(self._light, look_at(self.target + 500.0 * np.asarray(light_dir), self.target))
         self._light.light.intensity = light_intensity * self._light_gain
 

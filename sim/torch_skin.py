@@ -36,6 +36,12 @@ class TorchFastSkin(torch.nn.Module):
         self.register_buffer("is_versin", torch.as_tensor(model.feature_is_versin))
         self.register_buffer("low", torch.as_tensor(model.spec.low, dtype=dtype))
         self.register_buffer("high", torch.as_tensor(model.spec.high, dtype=dtype))
+        linkages = [a.linkage for a in model.config.actuators]
+        gain = np.array([k.gain for k in linkages])
+        offset = np.array([k.offset for k in linkages])
+        identity = bool(np.all(gain == 1.0) and np.all(offset == 0.0))
+        neutral = model.spec.command_to_position(model.spec.neutral_command.astype(np.float64))
+        self._linkage = None if identity else tuple(torch.as_tensor(v, dtype=dtype) for v in (gain, offset, neutral))
         iris = np.concatenate(model.iris)
         centres = np.concatenate([np.repeat(c[None], len(i), 0) for c, i in zip(model.eye_centers, model.iris)])
         self.register_buffer("iris", torch.as_tensor(iris))
@@ -43,7 +49,13 @@ class TorchFastSkin(torch.nn.Module):
         self.register_buffer("iris_rest", torch.as_tensor(model.mesh.vertices[iris] - centres, dtype=dtype))
 
     def positions(self, command: torch.Tensor) -> torch.Tensor:
-        return self.low + (command + 1.0) * 0.5 * (self.high - self.low)
+        """Commands -> where the linkages put the skin: the travel, through each linkage's gain and
+        offset when the face names any (a calibrated twin's jaw), as TwinBatch.load has it."""
+        travel = self.low + (command + 1.0) * 0.5 * (self.high - self.low)
+        if self._linkage is None:
+            return travel
+        gain, offset, neutral = self._linkage
+        return neutral + gain * (travel - neutral) + offset
 
     def forward(self, positions: torch.Tensor) -> torch.Tensor:
         values = positions[..., self.feature_actuator]

@@ -42,11 +42,18 @@ class TwinBatch:
         self.servos = ServoBank(self.nominal, self.neutral, spec.control_period, substeps=substeps, batch=batch,
                                 max_latency=max_latency)
         self._randomised_servos = False
+        linkages = [a.linkage for a in model.config.actuators]
+        self._gain = np.array([k.gain for k in linkages])
+        self._offset = np.array([k.offset for k in linkages])
+        self._identity_linkage = bool(np.all(self._gain == 1.0) and np.all(self._offset == 0.0))
 
     @property
     def load(self) -> np.ndarray:
-        """Linkage positions (batch, A) in actuator units: where the skin is pulled to (after backlash)."""
-        return self.servos.load
+        """Linkage positions (batch, A) in actuator units: where the skin is pulled to (after
+        backlash, and through each linkage's gain and offset when the face names any)."""
+        if self._identity_linkage:
+            return self.servos.load
+        return self.neutral + self._gain * (self.servos.load - self.neutral) + self._offset
 
     @property
     def horn(self) -> np.ndarray:
@@ -79,7 +86,7 @@ class TwinBatch:
 
     def landmarks(self, rows=slice(None)) -> np.ndarray:
         """Fast-skin landmarks of `rows` (float32, face frame, mm): (478, 3) for one row, else (n, 478, 3)."""
-        return self.skin.landmarks(self.servos.load[rows])
+        return self.skin.landmarks(self.load[rows])
 
     def restart(self, rows=None, servo: ServoParams | None = None) -> None:
         """Put twins `rows` (all when None) at rest at neutral, with servo parameters given per row

@@ -233,7 +233,10 @@ class Babbler:
         if self._current is None:
             self._start()
         while np.abs(target - self._current).max() > 1e-7:
+            before = self._current
             self._step(self._current + np.clip(target - self._current, -self.max_step, self.max_step))
+            if np.array_equal(self._current, before):
+                break  # the face applies no closer command: a device's resolution, or its calibrated limits
         previous, settled = self._positions, False
         for held in range(1, self.babble.max_hold + 1):
             observation = self._step(target)
