@@ -98,7 +98,7 @@ class ShardPool:
 
     def _ray(self, fn, tasks) -> Iterator[tuple[int, Any]]:
         ray = _import_ray()
-        started = self._connect(ray)
+        started = self.connect(ray)
         running: dict[Any, int] = {}
         try:
             remote = ray.remote(num_cpus=1, max_retries=self.retries)(fn)
@@ -116,9 +116,10 @@ class ShardPool:
             if started:
                 ray.shutdown()
 
-    def _connect(self, ray) -> bool:
+    def connect(self, ray=None) -> bool:
         """Joins the cluster (or starts the private instance); True when this job started Ray and
         so shuts it down again."""
+        ray = ray or _import_ray()
         if ray.is_initialized():
             return False
         options: dict[str, Any] = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}

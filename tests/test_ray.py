@@ -1,5 +1,6 @@
-"""Shard jobs on Ray: the same bytes as in this process, a dead worker costs its shard only, and a
-cluster nobody answers is one line. Runs on a two-node local cluster started here."""
+"""Jobs on Ray: shard jobs write the bytes they write in this process, a dead worker costs its shard
+only, a cluster nobody answers is one line, and a tiny RL sweep runs and resumes. Runs on a
+two-node local cluster started here."""
 
 from __future__ import annotations
 
@@ -89,3 +90,19 @@ def test_physics_equilibria_on_ray_are_those_computed_here(cluster, model, tmp_p
     there = skin_fit.collect_equilibria(model, commands, work_dir=tmp_path, pool=ShardPool(2, "auto"))
     assert np.array_equal(here, there)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chunk-0000.npz", "chunk-0001.npz"]
+
+
+def test_a_tiny_sweep_writes_its_table_curves_and_best_policy_and_a_rerun_trains_nothing(cluster, tmp_path):
+    from facetwin.agents.rl.sweep import SweepConfig, run_sweep
+
+    sweep = SweepConfig(seeds=[0, 1], steps=128, n_envs=2, eval_every=128, eval_episodes=2, checkpoint_every=128,
+                        env_options={"episode_steps": 20}, hyperparameters={"batch_size": 64})
+    rows = run_sweep(sweep, tmp_path, "auto")
+    assert {r["trial"] for r in rows} == {"ppo-seed0-lr0.0003", "ppo-seed1-lr0.0003"}
+    assert rows[0]["reachable_error_mm"] <= rows[1]["reachable_error_mm"] and all(r["steps"] >= 128 for r in rows)
+    for name in ("results.md", "results.csv", "learning_curves.png", "best/policy.zip", "best/policy.json"):
+        assert (tmp_path / name).is_file(), name
+    policy = tmp_path / "trials" / rows[0]["trial"] / "policy.zip"
+    written = policy.stat().st_mtime_ns
+    assert run_sweep(sweep, tmp_path, "auto") == rows
+    assert policy.stat().st_mtime_ns == written
