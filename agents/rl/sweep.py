@@ -87,10 +87,11 @@ def _finished(config: RLTrainConfig) -> dict | None:
     return history if final and final["steps"] >= config.steps else None
 
 
-def run_trial(trial: dict[str, Any], sweep: SweepConfig, out: Path) -> dict:
-    """One trial, resumed from its own folder, its summary reported to Tune."""
+def run_trial(params: dict[str, Any], sweep: SweepConfig, out: Path) -> dict:
+    """One trial (Tune's `params["trial"]`), resumed from its own folder, its summary reported to Tune."""
     from ray import train as ray_train
 
+    trial = params["trial"]
     config = _trial_config(sweep, trial, out)
     history = _finished(config) or train(config)
     ray_train.report(_row(trial, history))
@@ -124,7 +125,8 @@ def run_sweep(sweep: SweepConfig, out: Path, ray_address: str | None, cpus: int 
         grid = tuner.fit()
         failed = [r for r in grid if r.error is not None]
         if failed:
-            raise ConfigError(f"{len(failed)} of {len(grid)} trials failed (first: {failed[0].error}); the trials' "
+            first = str(failed[0].error).strip().splitlines()[-1]
+            raise ConfigError(f"{len(failed)} of {len(grid)} trials failed (first: {first}); the trials' "
                               f"checkpoints are kept in {out / 'trials'}; run the same sweep again to resume")
     finally:
         if started:
