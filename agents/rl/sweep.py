@@ -4,8 +4,8 @@ hyperparameters), one trial per combination.
     facetwin train rl --sweep sweep.yaml --out runs/sweep --ray local
 
 Each trial is an ordinary `facetwin train rl` run in its own folder (`trials/<algo>-seed<s>-lr<lr>`),
-so it checkpoints and resumes as one does: running the same sweep again skips finished trials and
-resumes the others from their newest checkpoint, whichever node held them, as long as the sweep's
+so it checkpoints and resumes as one does: running the same sweep again hands Tune only the
+unfinished trials and each resumes from their newest checkpoint, whichever node held them, as long as the sweep's
 folder is a path every node sees. Tune schedules the trials, one CPU each. At the end the sweep
 writes `results.md` and `results.csv` (one row per trial), `learning_curves.png`, and copies the
 trial with the lowest reachable-target error to `best/` (policy.zip and policy.json, what
@@ -117,20 +117,22 @@ def run_sweep(sweep: SweepConfig, out: Path, ray_address: str | None, cpus: int 
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    started = ShardPool(cpus, ray_address or "local").connect()
-    try:
-        trainable = tune.with_resources(tune.with_parameters(run_trial, sweep=sweep, out=out), {"cpu": 1})
-        tuner = tune.Tuner(trainable, param_space={"trial": tune.grid_search(sweep.trials())},
-                           run_config=ray.train.RunConfig(name="tune", storage_path=str(out / "tune"), verbose=0))
-        grid = tuner.fit()
-        failed = [r for r in grid if r.error is not None]
-        if failed:
-            first = str(failed[0].error).strip().splitlines()[-1]
-            raise ConfigError(f"{len(failed)} of {len(grid)} trials failed (first: {first}); the trials' "
-                              f"checkpoints are kept in {out / 'trials'}; run the same sweep again to resume")
-    finally:
-        if started:
-            ray.shutdown()
+    pending = [t for t in sweep.trials() if _finished(_trial_config(sweep, t, out)) is None]
+    if pending:  # a rerun of a finished sweep only writes its results again
+        started = ShardPool(cpus, ray_address or "local").connect()
+        try:
+            trainable = tune.with_resources(tune.with_parameters(run_trial, sweep=sweep, out=out), {"cpu": 1})
+            tuner = tune.Tuner(trainable, param_space={"trial": tune.grid_search(pending)},
+                               run_config=ray.train.RunConfig(name="tune", storage_path=str(out / "tune"), verbose=0))
+            grid = tuner.fit()
+            failed = [r for r in grid if r.error is not None]
+            if failed:
+                first = str(failed[0].error).strip().splitlines()[-1]
+                raise ConfigError(f"{len(failed)} of {len(grid)} trials failed (first: {first}); the trials' "
+                                  f"checkpoints are kept in {out / 'trials'}; run the same sweep again to resume")
+        finally:
+            if started:
+                ray.shutdown()
     return write_results(sweep, out)
 
 
