@@ -192,6 +192,10 @@ from facetwin.app import cli_bench  # noqa: E402
 
 app.command("bench")(cli_bench.bench)
 
+from facetwin.app import cli_scale  # noqa: E402
+
+app.command("bench-scale")(cli_scale.bench_scale)
+
 from facetwin.app import cli_mimic  # noqa: E402
 
 app.command("mimic")(cli_mimic.mimic)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from facetwin.app.cli_options import FaceOption, JsonOption
+from facetwin.app.cli_options import FaceOption, JsonOption, RayOption
 
 
 def build_face(
@@ -33,15 +33,18 @@ def fit_skin(
     face: str | None = FaceOption,
     commands: int = typer.Option(1200, "--commands", min=1, help="random commands held on the physics skin"),
     seed: int = typer.Option(1, "--seed", help="seed of the random commands"),
-    workers: int = typer.Option(2, "--workers", min=1, help="processes, one physics skin each"),
+    workers: int = typer.Option(2, "--workers", min=1, help="physics skins at once: local processes, or Ray tasks "
+                                "in flight with --ray"),
     out: Path | None = typer.Option(None, "--out", help="output .npz (default: the face's skin.fit file)"),
+    ray: str | None = RayOption,
 ) -> None:
     """Fit the fast skin to the physics skin's equilibria and write the face's skin.fit file."""
+    from facetwin.shard_pool import ShardPool
     from facetwin.sim.rig import load_face
     from facetwin.sim.skin_fit import run_fit
 
     model = load_face(face)
-    fit, path = run_fit(model, commands, seed, workers, out=out)
+    fit, path = run_fit(model, commands, seed, workers, out=out, pool=ShardPool(workers, ray))
     typer.echo(f"wrote {path}: {fit.n_commands} equilibria, held-out RMS {fit.heldout_rms_mm:.3f} mm, "
                f"fitted RMS {fit.train_rms_mm:.3f} mm")
 

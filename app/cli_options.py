@@ -33,3 +33,6 @@ MaxFramesOption = typer.Option(None, "--max-frames", min=1, help="stop after thi
 NNDataOption = typer.Option(None, "--data", help="babbling dataset folder (facetwin babble --out) for the "
                             "nearest-neighbour policy")
 JsonOption = typer.Option(None, "--json", help="also write the figures as JSON")
+RayOption = typer.Option(None, "--ray", envvar="FACETWIN_RAY_ADDRESS", help="run the shards on Ray: 'local' starts "
+                         "a private instance here, 'auto' or HOST:PORT joins a running cluster (`ray start --head`); "
+                         "needs facetwin[ray]")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from facetwin.app.cli_options import FaceOption
+from facetwin.app.cli_options import FaceOption, RayOption
 from facetwin.errors import ConfigError
 
 
@@ -20,7 +20,8 @@ def _randomization(value: str) -> str | None:
 
 def train_rl(
     algo: str = typer.Option("ppo", "--algo", help="ppo or sac"),
-    steps: int = typer.Option(..., "--steps", min=1, help="total environment steps (a resumed run continues to it)"),
+    steps: int | None = typer.Option(None, "--steps", min=1, help="total environment steps (a resumed run continues "
+                                     "to it); required without --sweep"),
     out: Path = typer.Option(..., "--out", help="run folder: policy, checkpoints, learning curve"),
     targets: str = typer.Option("reachable", "--targets", help="training targets: reachable, human or mix"),
     randomization: str = typer.Option("none", "--randomization", help="domain randomisation: none or default"),
@@ -35,9 +36,18 @@ def train_rl(
     resume: bool = typer.Option(False, "--resume", help="continue the run in --out from its newest checkpoint"),
     plot: Path | None = typer.Option(None, "--plot", help="also copy the learning-curve PNG here"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    sweep: Path | None = typer.Option(None, "--sweep", help="a sweep file (algos, seeds, learning_rates, steps, ...): "
+                                      "every combination a trial on Ray Tune, in --out (docs/scale.md)"),
+    ray: str | None = RayOption,
 ) -> None:
     """Train a FaceMimic policy with PPO or SAC on the batched twin (checkpoints, evaluation on a
-    separate env, resumable); writes the policy, its metadata and the learning curve to --out."""
+    separate env, resumable); writes the policy, its metadata and the learning curve to --out.
+    With --sweep, a Ray Tune sweep of such runs, its table, curves and best policy."""
+    if sweep is not None:
+        _sweep(sweep, out, ray)
+        return
+    if steps is None:
+        raise ConfigError("--steps is required (or give a --sweep file)")
     from facetwin.agents.rl.train import RLTrainConfig, train
 
     env_options = {"targets": targets, "episode_steps": episode_steps}
@@ -62,3 +72,15 @@ def train_rl(
         with atomic_write(plot) as handle:
             handle.write((out / "learning_curve.png").read_bytes())
         typer.echo(f"  learning curve: {plot}")
+
+
+def _sweep(path: Path, out: Path, ray: str | None) -> None:
+    import os
+
+    from facetwin.agents.rl.sweep import SweepConfig, run_sweep
+
+    rows = run_sweep(SweepConfig.read(path), out, ray, cpus=os.cpu_count() or 1)
+    for row in rows:
+        typer.echo(f"  {row['trial']}: {row['reachable_error_mm']:.3f} mm (neutral face {row['neutral_error_mm']:.3f} "
+                   f"mm, ratio {row['ratio']:.2f}), {row['minutes']:.1f} min")
+    typer.echo(f"{out}: results.md, results.csv, learning_curves.png; best policy {out / 'best' / 'policy.zip'}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from facetwin.app.cli_options import BackendOption, FaceOption, RobotIdOption
+from facetwin.app.cli_options import BackendOption, FaceOption, RayOption, RobotIdOption, SkinOption
 from facetwin.errors import Interrupted
 
 
@@ -24,20 +24,33 @@ def babble(
     poses: float = typer.Option(0.3, "--poses", min=0.0, help="share of commands around the face's named poses"),
     symmetric: float = typer.Option(0.3, "--symmetric", min=0.0, help="share of left/right symmetric commands"),
     max_rate: float = typer.Option(8.0, "--max-rate", help="slew limit between samples, command units per second"),
+    skin: str = SkinOption,
+    workers: int = typer.Option(1, "--workers", min=1, help="shards babbled at once (sim backend): local processes, "
+                                "or Ray tasks in flight with --ray"),
+    ray: str | None = RayOption,
 ) -> None:
     """Motor babbling: drive the face through random plausible commands, record each at rest
-    (command, actuator positions, landmarks[, image]) into an atomically sharded dataset."""
+    (command, actuator positions, landmarks[, image]) into an atomically sharded dataset. On the
+    sim backend each shard is babbled on a face of its own, so --workers and --ray change where
+    the shards run, never what they hold."""
+    from functools import partial
+
     from facetwin.agents.selfmodel.babble import BabbleConfig
     from facetwin.agents.selfmodel.dataset import record_dataset
-    from facetwin.app.backends import open_backend
+    from facetwin.app.backends import SIM, open_backend
+    from facetwin.shard_pool import ShardPool
     from facetwin.sim.rig import load_face
 
     model = load_face(face)
     babble_config = BabbleConfig(uniform=uniform, poses=poses, symmetric=symmetric, max_rate=max_rate)
+    open_shard = partial(open_backend, SIM, str(model.path), skin=skin) if backend == SIM else None
+    pool = ShardPool(workers, ray)
     try:
-        with open_backend(backend, model, robot_id=robot_id) as face_backend:
+        with open_backend(backend, model, skin=skin, robot_id=robot_id) as face_backend:
             manifest = record_dataset(face_backend, out, samples, model.config, babble=babble_config,
-                                      shard_size=shard_size, seed=seed, images=images, backend_name=backend)
+                                      shard_size=shard_size, seed=seed, images=images,
+                                      backend_name=backend,
+                                      pool=pool, open_shard_backend=open_shard)
     except KeyboardInterrupt:
         raise Interrupted(f"the shards finished so far are kept in {out}; run the same command again to "
                           f"resume") from None

@@ -11,7 +11,7 @@ symmetric as the face. Landmarks are nodes, and the refined render mesh's extra 
 midpoints of nodes, so the fit covers every vertex. What both skins prescribe is not fitted but
 set: glued vertices stay, anchors move exactly with their actuators, and the eyes place the irises.
 
-    facetwin fit-skin --face mira-tissue --commands 1200 --workers 2
+    facetwin fit-skin --face mira-tissue --commands 1200 --workers 2 [--ray local|ADDRESS]
 
 writes the face's `skin.fit` file (mira-tissue's skin_fit.npz) atomically. Work is done in
 chunks that are kept beside the output until the fit is written, so an interrupted run resumes.
@@ -33,6 +33,7 @@ import numpy as np
 
 from facetwin.atomic import atomic_write
 from facetwin.errors import ConfigError
+from facetwin.shard_pool import ShardPool
 from facetwin.sim.bullet_skin import MODEL_VERSION as PHYSICS_VERSION
 from facetwin.sim.mesh import fill_midpoints
 from facetwin.sim.rig import FaceModel, load_face
@@ -92,22 +93,35 @@ def random_commands(model: FaceModel, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, model.spec.n_actuators))
 
 
-def _settle_chunk(args: tuple[str, np.ndarray]) -> np.ndarray:
-    """Physics equilibria (n, 478, 3) of a chunk of commands, each settled from the previous one."""
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of commands to settle on a physics skin of its own, and where to save it (or None)."""
+
+    face: str
+    commands: np.ndarray
+    key: str
+    path: Path | None
+
+
+def settle_chunk(task: ChunkTask) -> np.ndarray:
+    """Physics equilibria (n, 478, 3) of a chunk of commands, each settled from the previous one on
+    a fresh skin, saved atomically by the worker that computed them."""
     from facetwin.sim.bullet_skin import BulletSkin
 
-    face, commands = args
-    model = load_face(face)
-    positions = model.spec.command_to_position(commands)
+    model = load_face(task.face)
+    positions = model.spec.command_to_position(task.commands)
     skin = BulletSkin(model)
     try:
-        out = np.empty((len(commands), N_LANDMARKS, 3))
+        out = np.empty((len(task.commands), N_LANDMARKS, 3))
         for i, target in enumerate(positions):
             skin.settle(target, tolerance_mm=TOLERANCE_MM)
             out[i] = skin.landmarks(target)
-        return out
     finally:
         skin.close()
+    if task.path is not None:
+        with atomic_write(task.path, "wb") as handle:
+            np.savez(handle, commands=task.commands, landmarks=out, key=np.array(task.key))
+    return out
 
 
 def _saved_chunk(path: Path, commands: np.ndarray, key: str) -> np.ndarray | None:
@@ -122,14 +136,12 @@ def _saved_chunk(path: Path, commands: np.ndarray, key: str) -> np.ndarray | Non
 
 
 def collect_equilibria(model: FaceModel, commands: np.ndarray, workers: int = 2, work_dir: Path | None = None,
-                       progress: bool = False) -> np.ndarray:
-    """Physics equilibria (N, 478, 3) for `commands`, computed in chunks over `workers` processes.
-    Finished chunks are saved in `work_dir` (when given) and reused, so a rerun resumes; a chunk of
-    other commands or of another physics skin (its `fit_key`) is computed again."""
-    from multiprocessing import get_context
-
-    from tqdm import tqdm
-
+                       progress: bool = False, pool: ShardPool | None = None) -> np.ndarray:
+    """Physics equilibria (N, 478, 3) for `commands`, computed in chunks on `pool` (default: `workers`
+    local processes). Finished chunks are saved in `work_dir` (when given) and reused, so a rerun
+    resumes; a chunk of other commands or of another physics skin (its `fit_key`) is computed again.
+    Each chunk is settled on a fresh skin, so where it ran does not change its equilibria."""
+    pool = pool or ShardPool(workers)
     chunks = [commands[i : i + CHUNK] for i in range(0, len(commands), CHUNK)]
     key = fit_key(model)
     results: dict[int, np.ndarray] = {}
@@ -140,19 +152,11 @@ def collect_equilibria(model: FaceModel, commands: np.ndarray, workers: int = 2,
             if saved is not None:
                 results[k] = saved
     todo = [k for k in range(len(chunks)) if k not in results]
-    face = str(model.path)
-    bar = tqdm(total=len(commands), initial=sum(len(chunks[k]) for k in results), desc="physics equilibria",
-               unit="command", disable=not progress)
-    if todo:
-        with get_context("spawn").Pool(min(max(1, workers), len(todo))) as pool:
-            jobs = pool.imap(_settle_chunk, [(face, chunks[k]) for k in todo])
-            for k, landmarks in zip(todo, jobs):
-                results[k] = landmarks
-                if work_dir is not None:
-                    with atomic_write(work_dir / f"chunk-{k:04d}.npz", "wb") as handle:
-                        np.savez(handle, commands=chunks[k], landmarks=landmarks, key=np.array(key))
-                bar.update(len(chunks[k]))
-    bar.close()
+    tasks = [ChunkTask(str(model.path), chunks[k], key, None if work_dir is None else work_dir / f"chunk-{k:04d}.npz")
+             for k in todo]
+    for i, landmarks in pool.run(settle_chunk, tasks, [len(chunks[k]) for k in todo], desc="physics equilibria",
+                                 unit="command", total=len(commands), progress=progress):
+        results[todo[i]] = landmarks
     return np.concatenate([results[k] for k in range(len(chunks))])
 
 
@@ -245,7 +249,7 @@ def load_fit(model: FaceModel) -> SkinFit:
 
 
 def run_fit(model: FaceModel, n_commands: int, seed: int, workers: int, out: Path | None = None,
-            progress: bool = True) -> tuple[SkinFit, Path]:
+            progress: bool = True, pool: ShardPool | None = None) -> tuple[SkinFit, Path]:
     """Collect, fit and write; the chunks of an interrupted run are reused, then removed."""
     out = out if out is not None else model.config.skin.fit
     if out is None:
@@ -253,7 +257,7 @@ def run_fit(model: FaceModel, n_commands: int, seed: int, workers: int, out: Pat
     _split(model, n_commands)  # refuse too few commands before any physics runs
     work_dir = out.with_name(out.name + ".partial")
     commands = random_commands(model, n_commands, seed)
-    landmarks = collect_equilibria(model, commands, workers=workers, work_dir=work_dir, progress=progress)
+    landmarks = collect_equilibria(model, commands, workers=workers, work_dir=work_dir, progress=progress, pool=pool)
     fit = fit_skin(model, commands, landmarks, seed)
     save_fit(fit, out)
     shutil.rmtree(work_dir, ignore_errors=True)

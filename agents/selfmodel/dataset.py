@@ -8,9 +8,13 @@ A dataset is a folder:
     ...
 
 Each shard is written to a temporary file and renamed, then the manifest (also atomic) lists it.
-A run that is interrupted loses at most the shard in flight: running the same command again
-reads the manifest and babbles the missing shards only. Shard `i` draws its commands from the
-seed `(seed, i)`, so a resumed dataset holds what one uninterrupted run would have drawn. Reading
+A run that is interrupted loses at most the shards in flight: running the same command again
+reads the manifest and babbles the missing shards only. Shard `i` starts from rest and draws its
+commands from the seed `(seed, i)`, so it depends on nothing else: a resumed dataset, or one
+babbled by several processes or on Ray (facetwin.shard_pool), holds the bytes one uninterrupted
+run writes. Shards finish in any order; the manifest lists them in order, and a finished shard
+it does not list yet (its worker's run was killed) is taken up by the rerun when the key stored
+in it matches. Reading
 a dataset with another face's spec is refused with a ConfigError.
 """
 
@@ -23,6 +27,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ from facetwin.atomic import atomic_write
 from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 from facetwin.face_config import FaceConfig
+from facetwin.shard_pool import ShardPool
 from facetwin.spec import N_LANDMARKS, FaceSpec
 
 FORMAT = 1
@@ -100,9 +106,9 @@ class Manifest:
             handle.write(self.to_json())
 
 
-def _write_shard(path: Path, record: BabbleRecord) -> None:
+def _write_shard(path: Path, record: BabbleRecord, key: str) -> None:
     arrays = {"command": record.command, "positions": record.positions, "landmarks": record.landmarks,
-              "settled": record.settled}
+              "settled": record.settled, "key": np.array(key)}
     if record.images is not None:
         arrays["images"] = record.images
     with atomic_write(path) as handle:
@@ -115,14 +121,79 @@ def _remove_stale_temporaries(root: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class ShardTask:
+    """One shard of a dataset, all a worker needs to babble and write it: `open_backend` opens the
+    worker's own face (None: the backend the caller passes in this process)."""
+
+    root: Path
+    index: int
+    samples: int
+    seed: int
+    config: FaceConfig
+    babble: BabbleConfig
+    images: bool
+    key: str
+    open_backend: Callable[[], FaceBackend] | None = None
+
+
+def shard_key(spec: FaceSpec, babble: BabbleConfig, seed: int, index: int, samples: int, images: bool) -> str:
+    """What a shard's contents follow from, stored in the shard: a shard a killed run finished but
+    never listed in the manifest is taken up by the rerun only if its key matches."""
+    return json.dumps({"spec": spec.digest, "babble": babble.model_dump(), "seed": seed, "index": index,
+                       "samples": samples, "images": images}, sort_keys=True)
+
+
+def babble_shard(task: ShardTask, backend: FaceBackend | None = None) -> dict:
+    """Babble shard `task.index` from rest with its own seed (seed, index), write it atomically and
+    return its manifest entry. Starting every shard from rest on its own stream is what makes a
+    shard the same whichever worker ran it and whatever ran before it."""
+    own = backend is None
+    if own:
+        if task.open_backend is None:
+            raise ConfigError(f"shard {task.index} of {task.root}: no backend to babble on")
+        backend = task.open_backend()
+    try:
+        babbler = Babbler(backend, task.config, task.babble, images=task.images)
+        record = babbler.run(task.samples, np.random.default_rng([task.seed, task.index]))
+    finally:
+        if own:
+            backend.close()
+    name = shard_name(task.index)
+    _write_shard(task.root / name, record, task.key)
+    return _entry(task.root / name, task.samples, int(record.settled.sum()))
+
+
+def _entry(path: Path, samples: int, settled: int) -> dict:
+    return {"file": path.name, "samples": samples, "settled": settled, "sha256": _sha256(path)}
+
+
+def _finished_unlisted(path: Path, key: str) -> dict | None:
+    """The manifest entry of a shard a killed run wrote but did not list, if it is this shard."""
+    try:
+        with np.load(path) as data:
+            if str(data["key"]) != key:
+                return None
+            return _entry(path, len(data["command"]), int(data["settled"].sum()))
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: FaceConfig, *,
                    babble: BabbleConfig | None = None, shard_size: int = 1000, seed: int = 0,
-                   images: bool = False, backend_name: str = "sim", progress: bool = True) -> Manifest:
-    """Babble `samples` samples on `backend` into `out`, resuming a dataset already there; a
-    listed shard that is missing or no longer matches its hash is recomputed from its seed first,
-    so a rerun never reports a damaged dataset complete."""
+                   images: bool = False, backend_name: str = "sim", progress: bool = True,
+                   pool: ShardPool | None = None,
+                   open_shard_backend: Callable[[], FaceBackend] | None = None) -> Manifest:
+    """Babble `samples` samples into `out`, resuming a dataset already there; a listed shard that
+    is missing or no longer matches its hash is recomputed from its seed first, so a rerun never
+    reports a damaged dataset complete. `backend` records the neutral face and babbles the shards
+    in this process; with `open_shard_backend`, each shard is babbled on a face of its own instead,
+    which is what lets `pool` run them elsewhere (other processes, Ray) with the same result."""
     if samples < 1 or shard_size < 1:
         raise ConfigError(f"samples ({samples}) and shard_size ({shard_size}) must be >= 1")
+    pool = pool or ShardPool()
+    if (pool.workers > 1 or pool.ray_address is not None) and open_shard_backend is None:
+        raise ConfigError(f"babbling on {pool.where} needs a face each worker can open (the sim backend)")
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: is a file; a babbling dataset is a folder (choose a new or empty one)")
@@ -138,38 +209,56 @@ def record_dataset(backend: FaceBackend, out: str | Path, samples: int, config: 
         manifest = Manifest(face=spec.name, spec_digest=spec.digest, backend=backend_name, babble=babble.model_dump(),
                             seed=seed, shard_size=shard_size, images=images, samples_requested=samples, shards=[],
                             created=_now(), updated=_now())
-    babbler = Babbler(backend, config, babble, images=images)
+    at_rest = Babbler(backend, config, babble)  # refuses a config of another face before anything is written
     root.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(root)
     manifest.write(root)
     if not (root / NEUTRAL).is_file():
         with atomic_write(root / NEUTRAL) as handle:
-            np.savez(handle, landmarks=babbler.neutral_landmarks())
+            np.savez(handle, landmarks=at_rest.neutral_landmarks())
+
+    def task(index: int, n: int) -> ShardTask:
+        return ShardTask(root, index, n, seed, config, babble, images, shard_key(spec, babble, seed, index, n, images),
+                         open_shard_backend)
+
+    tasks = []
     for index, shard in enumerate(manifest.shards):
         path = root / shard["file"]
         if not path.is_file() or _sha256(path) != shard["sha256"]:
-            manifest.shards[index] = _record_shard(babbler, root, index, shard["samples"], seed)
-            manifest.write(root)
             tqdm.write(f"{path}: missing or damaged (hash mismatch); recomputed", file=sys.stderr)
-    done = manifest.samples
-    bar = tqdm(total=samples, initial=min(done, samples), desc=f"babble {spec.name}", unit="sample",
-               disable=not progress, dynamic_ncols=True)
-    with bar:
-        while manifest.samples < samples:
-            n = min(shard_size, samples - manifest.samples)
-            manifest.shards.append(_record_shard(babbler, root, len(manifest.shards), n, seed,
-                                                 on_sample=lambda: bar.update(1)))
+            tasks.append(task(index, shard["samples"]))
+    finished: dict[int, dict] = {}
+    start, index = manifest.samples, len(manifest.shards)
+    while start < samples:
+        n = min(shard_size, samples - start)
+        current = task(index, n)
+        entry = _finished_unlisted(root / shard_name(index), current.key)
+        if entry is None:
+            tasks.append(current)
+        else:
+            finished[index] = entry
+        start, index = start + n, index + 1
+    _list_finished(manifest, finished, root)
+    run = babble_shard if open_shard_backend is not None else partial(babble_shard, backend=backend)
+    sizes = [t.samples for t in tasks]
+    for k, entry in pool.run(run, tasks, sizes, desc=f"babble {spec.name}", unit="sample",
+                             total=max(samples, manifest.samples), progress=progress):
+        if tasks[k].index < len(manifest.shards):
+            manifest.shards[tasks[k].index] = entry
             manifest.write(root)
+        else:
+            finished[tasks[k].index] = entry
+            _list_finished(manifest, finished, root)
     return manifest
 
 
-def _record_shard(babbler: Babbler, root: Path, index: int, n: int, seed: int,
-                  on_sample: Callable[[], None] | None = None) -> dict:
-    """Babble shard `index` (`n` samples drawn with the seed (seed, index)), write it, return its manifest entry."""
-    record = babbler.run(n, np.random.default_rng([seed, index]), on_sample=on_sample)
-    name = shard_name(index)
-    _write_shard(root / name, record)
-    return {"file": name, "samples": n, "settled": int(record.settled.sum()), "sha256": _sha256(root / name)}
+def _list_finished(manifest: Manifest, finished: dict[int, dict], root: Path) -> None:
+    """The manifest lists shards in order, so a shard is listed once every shard before it is."""
+    if len(manifest.shards) not in finished:
+        return
+    while len(manifest.shards) in finished:
+        manifest.shards.append(finished.pop(len(manifest.shards)))
+    manifest.write(root)
 
 
 def _check_compatible(manifest: Manifest, root: Path, spec: FaceSpec, babble: BabbleConfig, seed: int,
