@@ -35,6 +35,9 @@ def _print_summary(report: dict) -> None:
     typer.echo(f"landmark error: {s['policy']} {mm(s['policy_error_mm'])} live, "
                f"{mm(s['policy_static_error_mm'])} settled; oracle {mm(s['oracle_error_mm'])}; "
                f"neutral face {mm(s['neutral_error_mm'])}")
+    if s["lag_ms"] is not None:
+        typer.echo(f"timing: the face follows the person by {s['lag_ms']:.0f} ms (negative: ahead), "
+                   f"live error {s['live_to_settled']:.3f} x settled")
     agreement = s.get("blendshape_agreement")
     if agreement and agreement["mean_correlation"] is not None:
         ceiling = agreement["ceiling"]["mean_correlation"]

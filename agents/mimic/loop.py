@@ -40,6 +40,8 @@ class MimicTrace:
     face_visible: list[bool] = field(default_factory=list)
     states: list[str] = field(default_factory=list)
     targets: list[np.ndarray] = field(default_factory=list)
+    unfiltered: list[np.ndarray | None] = field(default_factory=list)
+    landmarks: list[np.ndarray | None] = field(default_factory=list)
     commands: list[np.ndarray] = field(default_factory=list)
     applied: list[np.ndarray] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
@@ -126,6 +128,8 @@ def _record(trace: MimicTrace, item: HumanFrame, command: np.ndarray, observatio
     trace.face_visible.append(item.percept.face_visible)
     trace.states.append(item.target.state)
     trace.targets.append(target)
+    trace.unfiltered.append(item.unfiltered)
+    trace.landmarks.append(observation.landmarks)
     trace.commands.append(command)
     trace.applied.append(np.asarray(observation.command, dtype=np.float32))
     if observation.landmarks is None:
