@@ -63,6 +63,8 @@ def mimic(
     retarget: str = RetargetOption,
     max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
+    compensate: bool = typer.Option(False, "--compensate/--no-compensate", help="plan each command through the "
+                                    "face's servo model (latency, lag, speed limit) so the face arrives on time"),
     face: str | None = FaceOption,
 ) -> None:
     """Copy a person's expressions onto the face: perception, retargeting, policy, backend; with a
@@ -72,7 +74,7 @@ def mimic(
     report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id, skin=skin,
                                         policy=policy, model=model, data=data, video=video, json=json_path,
                                         landmarker=landmarker, neutral=neutral, retarget=retarget,
-                                        max_frames=max_frames, oracle=oracle,
+                                        max_frames=max_frames, oracle=oracle, compensate=compensate,
                                         agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):

@@ -13,6 +13,7 @@ from facetwin.agents.mimic.loop import run_mimic
 from facetwin.agents.mimic.report import summarise, write_report
 from facetwin.agents.mimic.video import PANEL_HEIGHT, MimicVideo
 from facetwin.agents.policies.registry import make_policy
+from facetwin.agents.policies.servo_compensation import ServoCompensation
 from facetwin.app.backends import SIM, open_backend
 from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
@@ -41,6 +42,7 @@ class MimicOptions:
     retarget: str = "landmarks"
     max_frames: int | None = None
     oracle: bool = True
+    compensate: bool = False
     agreement: bool | None = None
     progress: bool = True
 
@@ -80,6 +82,8 @@ def run_mimic_job(options: MimicOptions) -> dict:
         raise ConfigError(f"{options.video}: the mimic video must be an .mp4 file")
     backend_options = {"width": PANEL_HEIGHT, "height": PANEL_HEIGHT} if options.backend == SIM else {}
     policy = make_policy(options.policy, model, model=options.model, data=options.data)
+    if options.compensate:
+        policy = ServoCompensation(policy, model)
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:

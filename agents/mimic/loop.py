@@ -22,6 +22,7 @@ from tqdm import tqdm
 from facetwin.agents.metrics import landmark_error, region_errors
 from facetwin.agents.mimic.human_targets import HumanFrame, HumanTargets, passthrough_row, with_head_pose
 from facetwin.agents.policies.policy import Policy
+from facetwin.agents.policies.servo_compensation import ServoCompensation
 from facetwin.backend import FaceBackend
 from facetwin.observation import FaceObservation
 from facetwin.spec import FaceSpec
@@ -43,6 +44,7 @@ class MimicTrace:
     unfiltered: list[np.ndarray | None] = field(default_factory=list)
     landmarks: list[np.ndarray | None] = field(default_factory=list)
     commands: list[np.ndarray] = field(default_factory=list)
+    settled: list[np.ndarray] = field(default_factory=list)
     applied: list[np.ndarray] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
     region_errors: list[dict[str, float]] = field(default_factory=list)
@@ -58,6 +60,14 @@ def command_for(policy: Policy, spec: FaceSpec, item: HumanFrame, observation: F
     """The policy's command for this frame, the neck following the person's head."""
     return with_head_pose(spec, policy.act(item.target.landmarks, observation),
                           passthrough_row(spec, item.target.passthrough))
+
+
+def settled_command(policy: Policy, spec: FaceSpec, item: HumanFrame, command: np.ndarray) -> np.ndarray:
+    """Where this frame's command settles: the command itself, or for a policy planned through
+    the servos, the wrapped policy's answer (an overdriven command is not the face's pose)."""
+    if isinstance(policy, ServoCompensation) and policy.intended is not None:
+        return with_head_pose(spec, policy.intended, passthrough_row(spec, item.target.passthrough))
+    return command
 
 
 def run_mimic(
@@ -99,7 +109,7 @@ def run_mimic(
                 command = command_for(policy, spec, item, observation)
                 trace.latencies_s.append(read_s + time.perf_counter() - t0)
                 observation = backend.step(command)
-                _record(trace, item, command, observation)
+                _record(trace, item, command, settled_command(policy, spec, item, command), observation)
                 if on_frame is not None:
                     on_frame(item, observation, trace)
                 bar.update()
@@ -122,7 +132,8 @@ def _timed(stream: Iterable[HumanFrame]) -> Iterator[tuple[HumanFrame, float]]:
         yield item, time.perf_counter() - t0
 
 
-def _record(trace: MimicTrace, item: HumanFrame, command: np.ndarray, observation: FaceObservation) -> None:
+def _record(trace: MimicTrace, item: HumanFrame, command: np.ndarray, settled: np.ndarray,
+            observation: FaceObservation) -> None:
     target = item.target.landmarks
     trace.times.append(item.target.time)
     trace.face_visible.append(item.percept.face_visible)
@@ -131,6 +142,7 @@ def _record(trace: MimicTrace, item: HumanFrame, command: np.ndarray, observatio
     trace.unfiltered.append(item.unfiltered)
     trace.landmarks.append(observation.landmarks)
     trace.commands.append(command)
+    trace.settled.append(settled)
     trace.applied.append(np.asarray(observation.command, dtype=np.float32))
     if observation.landmarks is None:
         trace.errors.append(float("nan"))

@@ -38,8 +38,9 @@ def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
     n = len(trace)
     targets = np.stack(trace.targets) if n else np.zeros((0, spec.n_landmarks, 3), np.float32)
     commands = np.stack(trace.commands) if n else np.zeros((0, spec.n_actuators), np.float32)
+    settled = np.stack(trace.settled) if n else commands
     scored = np.array(trace.face_visible, dtype=bool)
-    static = landmark_error(equilibrium_landmarks(model, commands), targets, spec) if n else np.zeros(0)
+    static = landmark_error(equilibrium_landmarks(model, settled), targets, spec) if n else np.zeros(0)
     neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
                              targets, spec) if n else np.zeros(0)
     oracle_errors = np.full(n, np.nan)
