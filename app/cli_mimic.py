@@ -65,6 +65,10 @@ def mimic(
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
     compensate: bool = typer.Option(False, "--compensate/--no-compensate", help="plan each command through the "
                                     "face's servo model (latency, lag, speed limit) so the face arrives on time"),
+    anticipate: float = typer.Option(0.0, "--anticipate", min=0.0, max=1000.0, help="aim the policy at the "
+                                     "person's expression forecast this many ms ahead (0: off)"),
+    predictor: Path | None = typer.Option(None, "--predictor", help="the expression predictor (.npz; default: "
+                                          "shipped with the face)"),
     face: str | None = FaceOption,
 ) -> None:
     """Copy a person's expressions onto the face: perception, retargeting, policy, backend; with a
@@ -75,6 +79,7 @@ def mimic(
                                         policy=policy, model=model, data=data, video=video, json=json_path,
                                         landmarker=landmarker, neutral=neutral, retarget=retarget,
                                         max_frames=max_frames, oracle=oracle, compensate=compensate,
+                                        anticipate_ms=anticipate, predictor=predictor,
                                         agreement=agreement))
     _print_summary(report)
     for path in (video, json_path):

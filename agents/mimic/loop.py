@@ -56,9 +56,11 @@ class MimicTrace:
         return len(self.times)
 
 
-def command_for(policy: Policy, spec: FaceSpec, item: HumanFrame, observation: FaceObservation | None) -> np.ndarray:
-    """The policy's command for this frame, the neck following the person's head."""
-    return with_head_pose(spec, policy.act(item.target.landmarks, observation),
+def command_for(policy: Policy, spec: FaceSpec, item: HumanFrame, observation: FaceObservation | None,
+                aim: np.ndarray | None = None) -> np.ndarray:
+    """The policy's command for this frame (for `aim` when given: the target forecast ahead), the
+    neck following the person's head."""
+    return with_head_pose(spec, policy.act(item.target.landmarks if aim is None else aim, observation),
                           passthrough_row(spec, item.target.passthrough))
 
 
@@ -77,6 +79,7 @@ def run_mimic(
     *,
     backend_name: str = "",
     on_frame: Callable[[HumanFrame, FaceObservation, MimicTrace], None] | None = None,
+    anticipation: Callable[[HumanFrame], np.ndarray] | None = None,
     max_frames: int | None = None,
     progress: bool = True,
 ) -> MimicTrace:
@@ -84,9 +87,11 @@ def run_mimic(
 
     The first frame is read, and perception started on it (MediaPipe takes a second or more to
     load), before the backend's reset: on hardware the reset arms the watchdog, which would take
-    that wait for a silent controller and let the face go. Ctrl-C, from the first frame on (the
-    reset included), ends the loop early with the trace so far (`interrupted`); the caller's
-    `with` block then closes the backend, which on hardware disables the outputs."""
+    that wait for a silent controller and let the face go. `anticipation` turns each frame into
+    the landmarks the policy is asked for (a forecast); the face is scored on the person's.
+    Ctrl-C, from the first frame on (the reset included), ends the loop early with the trace so
+    far (`interrupted`); the caller's `with` block then closes the backend, which on hardware
+    disables the outputs."""
     spec = backend.spec
     trace = MimicTrace(spec, str(getattr(stream.source, "path", "")) or type(stream.source).__name__,
                        policy.name, backend_name or type(backend).__name__, stream.source.fps)
@@ -106,7 +111,8 @@ def run_mimic(
             reset_s = time.perf_counter() - ready
             for item, read_s in chain([first], frames):
                 t0 = time.perf_counter()
-                command = command_for(policy, spec, item, observation)
+                aim = anticipation(item) if anticipation is not None else None
+                command = command_for(policy, spec, item, observation, aim)
                 trace.latencies_s.append(read_s + time.perf_counter() - t0)
                 observation = backend.step(command)
                 _record(trace, item, command, settled_command(policy, spec, item, command), observation)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facetwin.agents.metrics import landmark_error
+from facetwin.agents.metrics import face_actuators, landmark_error
 from facetwin.agents.mimic.lag import lag_summary
 from facetwin.agents.mimic.loop import MimicTrace
 from facetwin.agents.policies.policy import Policy
@@ -30,15 +30,20 @@ def _mean(values) -> float | None:
 
 
 def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
-              agreement: dict | None = None) -> dict:
+              agreement: dict | None = None, settled_by: Policy | None = None) -> dict:
     """Summary and per-frame rows. Errors are scored only on frames with a face: on the others
     there is no person to compare with, so their rows and, when no frame had a face, the means are
-    null rather than a reassuring number."""
+    null rather than a reassuring number. `settled_by` answers the person's targets for the
+    settled error when the loop asked the policy for others (a forecast)."""
     spec = trace.spec
     n = len(trace)
     targets = np.stack(trace.targets) if n else np.zeros((0, spec.n_landmarks, 3), np.float32)
     commands = np.stack(trace.commands) if n else np.zeros((0, spec.n_actuators), np.float32)
     settled = np.stack(trace.settled) if n else commands
+    if settled_by is not None and n:
+        settled = settled.copy()
+        face = face_actuators(spec)
+        settled[:, face] = settled_by.act_batch(targets)[:, face]
     scored = np.array(trace.face_visible, dtype=bool)
     static = landmark_error(equilibrium_landmarks(model, settled), targets, spec) if n else np.zeros(0)
     neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
