@@ -208,6 +208,10 @@ train_app.command("forward")(cli_selfmodel.train_forward)
 train_app.command("inverse")(cli_selfmodel.train_inverse)
 train_app.command("perceptual")(cli_selfmodel.train_perceptual)
 
+from facetwin.app import cli_predictor  # noqa: E402
+
+train_app.command("predictor")(cli_predictor.train_predictor)
+
 from facetwin.app import cli_rl  # noqa: E402
 
 train_app.command("rl")(cli_rl.train_rl)

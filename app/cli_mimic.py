@@ -36,6 +36,9 @@ def _print_summary(report: dict) -> None:
     typer.echo(f"landmark error: {s['policy']} {mm(s['policy_error_mm'])} live, "
                f"{mm(s['policy_static_error_mm'])} settled; oracle {mm(s['oracle_error_mm'])}; "
                f"neutral face {mm(s['neutral_error_mm'])}")
+    if s["lag_ms"] is not None:
+        typer.echo(f"timing: the face follows the person by {s['lag_ms']:.0f} ms (negative: ahead), "
+                   f"live error {s['live_to_settled']:.3f} x settled")
     agreement = s.get("blendshape_agreement")
     if agreement and agreement["mean_correlation"] is not None:
         ceiling = agreement["ceiling"]["mean_correlation"]
@@ -64,6 +67,12 @@ def mimic(
     retarget: str = RetargetOption,
     max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
+    compensate: bool = typer.Option(False, "--compensate/--no-compensate", help="plan each command through the "
+                                    "face's servo model (latency, lag, speed limit) so the face arrives on time"),
+    anticipate: float = typer.Option(0.0, "--anticipate", min=0.0, max=1000.0, help="aim the policy at the "
+                                     "person's expression forecast this many ms ahead (0: off)"),
+    predictor: Path | None = typer.Option(None, "--predictor", help="the expression predictor (.npz; default: "
+                                          "shipped with the face)"),
     face: str | None = FaceOption,
 ) -> None:
     """Copy a person's expressions onto the face: perception, retargeting, policy, backend; with a
@@ -74,7 +83,8 @@ def mimic(
                                         reality=reality, skin=skin, policy=policy, model=model, data=data,
                                         video=video, json=json_path,
                                         landmarker=landmarker, neutral=neutral, retarget=retarget,
-                                        max_frames=max_frames, oracle=oracle,
+                                        max_frames=max_frames, oracle=oracle, compensate=compensate,
+                                        anticipate_ms=anticipate, predictor=predictor,
                                         agreement=agreement, contact_sheet=contact_sheet))
     _print_summary(report)
     for path in (video, json_path, contact_sheet):

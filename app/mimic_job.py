@@ -14,6 +14,9 @@ from facetwin.agents.mimic.loop import run_mimic
 from facetwin.agents.mimic.report import summarise, write_report
 from facetwin.agents.mimic.video import PANEL_HEIGHT, MimicVideo
 from facetwin.agents.policies.registry import make_policy
+from facetwin.agents.policies.servo_compensation import ServoCompensation
+from facetwin.agents.predictor.anticipation import Anticipation
+from facetwin.agents.predictor.model import ExpressionPredictor, default_predictor_path
 from facetwin.app.backends import SIM, open_backend
 from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
@@ -43,6 +46,9 @@ class MimicOptions:
     retarget: str = "landmarks"
     max_frames: int | None = None
     oracle: bool = True
+    compensate: bool = False
+    anticipate_ms: float = 0.0
+    predictor: Path | None = None
     agreement: bool | None = None
     contact_sheet: Path | None = None
     progress: bool = True
@@ -87,6 +93,12 @@ def run_mimic_job(options: MimicOptions) -> dict:
                           "and needs the agreement on")
     backend_options = {"width": PANEL_HEIGHT, "height": PANEL_HEIGHT} if options.backend == SIM else {}
     policy = make_policy(options.policy, model, model=options.model, data=options.data)
+    if options.compensate:
+        policy = ServoCompensation(policy, model)
+    anticipation = None
+    if options.anticipate_ms > 0:
+        predictor = ExpressionPredictor.load(options.predictor or default_predictor_path(model.spec))
+        anticipation = Anticipation(predictor, model.spec, options.anticipate_ms / 1000.0)
     with SimFace(model) as twin:
         bounds = reachable_bounds(twin)  # the retargeting's reach comes from the face's twin model
     with contextlib.ExitStack() as stack:
@@ -124,7 +136,7 @@ def run_mimic_job(options: MimicOptions) -> dict:
         ok = False
         try:
             trace = run_mimic(stream, backend, policy, backend_name=options.backend, on_frame=on_frame,
-                              max_frames=options.max_frames, progress=options.progress)
+                              anticipation=anticipation, max_frames=options.max_frames, progress=options.progress)
             ok = True
         finally:
             # The face's outputs off first: the video's encoder and MediaPipe take their time to shut
@@ -133,7 +145,9 @@ def run_mimic_job(options: MimicOptions) -> dict:
             if video is not None:
                 video.close(ok=ok)
     oracle = make_policy("oracle", model) if options.oracle else None
-    report = summarise(trace, model, oracle, agreement.summary() if agreement else None)
+    report = summarise(trace, model, oracle, agreement.summary() if agreement else None,
+                       settled_by=policy if anticipation is not None else None)
+    report["summary"]["anticipate_ms"] = options.anticipate_ms
     report["summary"]["source"] = str(options.source)
     if options.video is not None:
         report["summary"]["video"] = str(options.video)

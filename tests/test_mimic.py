@@ -30,7 +30,8 @@ from tests.guards import time_limit
 
 FACES = Path(__file__).parents[2] / "shared/data/faces"
 SUMMARY_KEYS = {"frames", "frames_with_face", "policy_error_mm", "oracle_error_mm", "neutral_error_mm",
-                "per_region_mm", "fps", "latency_ms_p50", "latency_ms_p95"}
+                "per_region_mm", "fps", "latency_ms_p50", "latency_ms_p95", "lag_ms", "per_region_lag_ms",
+                "live_to_settled"}
 
 
 def _media(name: str) -> Path:

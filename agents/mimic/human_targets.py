@@ -30,10 +30,13 @@ from facetwin.target_sequence import TargetSequence
 
 @dataclass
 class HumanFrame:
-    """One frame of the person and the robot target made from it."""
+    """One frame of the person and the robot target made from it. `unfiltered` is the same
+    retargeting applied to the landmarks before the One Euro filter (None without a face): the
+    person's timing, against which the face's lag is measured."""
 
     percept: Percept
     target: RetargetTarget
+    unfiltered: np.ndarray | None = None
 
 
 class HumanTargets:
@@ -65,7 +68,10 @@ class HumanTargets:
     def __iter__(self) -> Iterator[HumanFrame]:
         for frame in self.source:
             percept = self.perception.process(frame)
-            yield HumanFrame(percept, self.retargeter.update(percept))
+            target = self.retargeter.update(percept)
+            unfiltered = (self.retargeter.target_landmarks(percept.raw_landmarks)
+                          if percept.raw_landmarks is not None else None)
+            yield HumanFrame(percept, target, unfiltered)
 
     def close(self) -> None:
         self.perception.close()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facetwin.agents.metrics import landmark_error
+from facetwin.agents.metrics import face_actuators, landmark_error
+from facetwin.agents.mimic.lag import lag_summary
 from facetwin.agents.mimic.loop import MimicTrace
 from facetwin.agents.policies.policy import Policy
 from facetwin.atomic import atomic_write
@@ -29,16 +30,22 @@ def _mean(values) -> float | None:
 
 
 def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
-              agreement: dict | None = None) -> dict:
+              agreement: dict | None = None, settled_by: Policy | None = None) -> dict:
     """Summary and per-frame rows. Errors are scored only on frames with a face: on the others
     there is no person to compare with, so their rows and, when no frame had a face, the means are
-    null rather than a reassuring number."""
+    null rather than a reassuring number. `settled_by` answers the person's targets for the
+    settled error when the loop asked the policy for others (a forecast)."""
     spec = trace.spec
     n = len(trace)
     targets = np.stack(trace.targets) if n else np.zeros((0, spec.n_landmarks, 3), np.float32)
     commands = np.stack(trace.commands) if n else np.zeros((0, spec.n_actuators), np.float32)
+    settled = np.stack(trace.settled) if n else commands
+    if settled_by is not None and n:
+        settled = settled.copy()
+        face = face_actuators(spec)
+        settled[:, face] = settled_by.act_batch(targets)[:, face]
     scored = np.array(trace.face_visible, dtype=bool)
-    static = landmark_error(equilibrium_landmarks(model, commands), targets, spec) if n else np.zeros(0)
+    static = landmark_error(equilibrium_landmarks(model, settled), targets, spec) if n else np.zeros(0)
     neutral = landmark_error(np.broadcast_to(equilibrium_landmarks(model, spec.neutral_command)[0], targets.shape),
                              targets, spec) if n else np.zeros(0)
     oracle_errors = np.full(n, np.nan)
@@ -51,6 +58,7 @@ def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
                   for r in regions}
     latencies_ms = 1000.0 * np.asarray(trace.latencies_s, dtype=np.float64)
     policy_static, oracle_mean = _mean(static[scored]), _mean(oracle_errors[scored])
+    live_mean = _mean(live[scored])
     summary = {
         "face": spec.name,
         "source": trace.source,
@@ -59,11 +67,13 @@ def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
         "frames": n,
         "frames_with_face": int(np.sum(trace.face_visible)),
         "interrupted": trace.interrupted,
-        "policy_error_mm": _mean(live[scored]),
+        "policy_error_mm": live_mean,
         "policy_static_error_mm": policy_static,
         "oracle_error_mm": oracle_mean,
         "neutral_error_mm": _mean(neutral[scored]),
         "policy_to_oracle": policy_static / oracle_mean if policy_static is not None and oracle_mean else None,
+        "live_to_settled": live_mean / policy_static if live_mean is not None and policy_static else None,
+        **trace_lag(trace),
         "per_region_mm": per_region,
         "fps": n / trace.wall_s if trace.wall_s > 0 else None,
         "latency_ms_p50": float(np.percentile(latencies_ms, 50)) if n else None,
@@ -86,6 +96,22 @@ def summarise(trace: MimicTrace, model: FaceModel, oracle: Policy | None = None,
         for i in range(n)
     ]
     return {"summary": summary, "actuators": list(spec.actuator_names), "per_frame": rows}
+
+
+def trace_lag(trace: MimicTrace) -> dict:
+    """The face's lag behind the person (see `facetwin.agents.mimic.lag`), on the clip's clock:
+    one frame of the person per control period of the face, as the side-by-side video shows them."""
+    n = len(trace)
+    spec = trace.spec
+    valid = np.array([p is not None and f is not None for p, f in zip(trace.unfiltered, trace.landmarks)], bool)
+    person = np.full((n, spec.n_landmarks, 3), np.nan, np.float32)
+    face = np.full((n, spec.n_landmarks, 3), np.nan, np.float32)
+    for i in np.flatnonzero(valid):
+        person[i], face[i] = trace.unfiltered[i], trace.landmarks[i]
+    steps = np.diff(np.asarray(trace.times, dtype=np.float64))
+    steps = steps[steps > 0]
+    period = float(np.median(steps)) if steps.size else spec.control_period
+    return {**lag_summary(person, face, valid, spec, period), "lag_frame_ms": round(1000.0 * period, 3)}
 
 
 def _finite(value: float) -> float | None:
