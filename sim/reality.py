@@ -10,7 +10,7 @@ not the twin a policy was trained on, and a calibration has a gap to measure and
 What was drawn is recorded in the folder's `reality.json`; only the emulator (the camera's
 placement and light) and the scoring read it, never the calibration.
 
-    facetwin reality make --from mira --seed 3 --out /tmp/mira-s3
+    facetwin reality make --from mira --seed 3 --out mira-s3
 """
 
 from __future__ import annotations
