@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/install_system_deps.sh
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first and pinned, so that nothing later resolves a CUDA build of several GB
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dynamixel,mujoco,ray]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dynamixel,mujoco,ray,viewer]"
 	touch $@
 
 demo: setup

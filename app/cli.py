@@ -201,6 +201,10 @@ from facetwin.app import cli_mimic  # noqa: E402
 app.command("mimic")(cli_mimic.mimic)
 app.command("demo")(cli_mimic.demo)
 
+from facetwin.app import cli_view  # noqa: E402
+
+app.command("view")(cli_view.view)
+
 from facetwin.app import cli_selfmodel  # noqa: E402
 
 app.command("babble")(cli_selfmodel.babble)
