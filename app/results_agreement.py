@@ -62,7 +62,7 @@ def evaluate_agreement(model: FaceModel, media: Path, img: Path, progress: bool 
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 still = still_agreement(path, model, bounds, policy, PANEL_HEIGHT)
                 if still is None:
-                    stills.append({"file": path.name, "error": "no face"})
+                    stills.append({"file": path.name, "error": "no face read"})
                 else:
                     stills.append(still.as_dict())
                     moments.append(still.moment)

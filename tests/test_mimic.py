@@ -88,7 +88,8 @@ def test_the_contact_sheet_keeps_the_strongest_moments_apart_in_time():
     for value in strength:
         agreement.person.append({"mouthSmileLeft": value, "eyeBlinkLeft": 1.0, "_neutral": 1.0})
         agreement.twin.append({"mouthSmileLeft": value / 2})
-        item = SimpleNamespace(percept=SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8)))
+        item = SimpleNamespace(percept=SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8),
+                                                       detection=SimpleNamespace(landmarks=None)))
         frames(item, None, None)
     assert sorted(m.index for m in frames.moments) == [1, 10]  # blinks and _neutral count for nothing
     assert moment_sheet(frames.moments).shape == (2 * (TILE + 4 * 17 + 8), 2 * TILE, 3)

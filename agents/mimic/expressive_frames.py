@@ -19,6 +19,7 @@ from facetwin.agents.mimic.human_targets import HumanFrame
 from facetwin.agents.mimic.loop import MimicTrace
 from facetwin.figure import save_image
 from facetwin.observation import FaceObservation
+from facetwin.perception.pipeline import Percept
 
 TILE = 260
 CAPTION_LINES = 4
@@ -48,6 +49,20 @@ def _captioned(image: np.ndarray, lines: Caption) -> np.ndarray:
     return captioned_tile(image, lines, TILE, CAPTION_LINES)
 
 
+def face_crop(percept: Percept, margin: float = 0.35) -> np.ndarray:
+    """The square of the person's frame around their detected face (grown by `margin` of its size):
+    a wide video frame cropped at its centre can cut off a face that sits to one side."""
+    image, landmarks = percept.image, percept.detection.landmarks
+    if landmarks is None:
+        return image
+    h, w = image.shape[:2]
+    xs, ys = landmarks[:, 0] * w, landmarks[:, 1] * h
+    side = int(min(max(np.ptp(xs), np.ptp(ys)) * (1.0 + 2.0 * margin), h, w))
+    left = int(np.clip(xs.mean() - side / 2, 0, w - side))
+    top = int(np.clip(ys.mean() - side / 2, 0, h - side))
+    return image[top:top + side, left:left + side].copy()
+
+
 class ExpressiveFrames:
     """Keeps the `count` most expressive frames, at least `gap` frames apart (call it as the loop's
     `on_frame`, after `agreement`, whose scores of this frame it reads)."""
@@ -68,7 +83,7 @@ class ExpressiveFrames:
             return
         if len(self.moments) - len(near) >= self.count and min(m.score for m in self.moments if m not in near) >= score:
             return
-        moment = Moment(index, score, item.percept.image.copy(), self._twin_image(observation).copy(), dict(person),
+        moment = Moment(index, score, face_crop(item.percept), self._twin_image(observation).copy(), dict(person),
                          self._agreement.twin[-1], f"frame {index}")
         kept = sorted([m for m in self.moments if m not in near] + [moment], key=lambda m: -m.score)
         self.moments = kept[:self.count]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facetwin.agents.mimic.agreement import gaze_and_head, strongest
-from facetwin.agents.mimic.expressive_frames import Moment, expressiveness
+from facetwin.agents.mimic.expressive_frames import Moment, expressiveness, face_crop
 from facetwin.agents.mimic.human_targets import HumanTargets, passthrough_row, with_head_pose
 from facetwin.agents.policies.policy import Policy
 from facetwin.perception.detector import blendshape_landmarker, landmarker_path
@@ -80,5 +80,6 @@ def still_agreement(path: Path, model: FaceModel, bounds: ReachableBounds, polic
     top3 = strongest(person, 3)
     twin_top5, twin_hit = _hit(top3, twin_scores)
     ceiling_top5, ceiling_hit = _hit(top3, ceiling_scores)
-    moment = Moment(0, expressiveness(person), item.percept.image, twin_image, dict(person), twin_scores, path.name)
+    moment = Moment(0, expressiveness(person), face_crop(item.percept), twin_image, dict(person), twin_scores,
+                    path.name)
     return StillAgreement(path.name, top3, twin_top5, ceiling_top5, twin_hit, ceiling_hit, moment)
