@@ -40,6 +40,10 @@ def test_a_shared_option_has_one_help_text():
 
 
 WRITERS = {
+    "agreement_WolfgangLanger_Pexels.png": "eval",
+    "agreement_face_noface.png": "eval",
+    "agreement_single_face.png": "eval",
+    "agreement_stills.png": "eval",
     "hil_perception_error.png": "plot perception-error",
     "physics_interaction_mira.png": "plot physics",
     "physics_interaction_mira-tissue.png": "plot physics",
@@ -48,9 +52,14 @@ WRITERS = {
     "results_people.png": "eval",
     "results_sample_clip.png": "eval",
     "selfmodel_training.png": "plot training",
+    "soak_emulated_maestro.png": "soak",
     "training_ppo_curve.png": "train rl",
+    "viewer_jaw_open.png": "view",
+    "viewer_neutral.png": "view",
 }
-"""The command that writes each picture in docs/img (`eval --report`, `train rl --plot`)."""
+"""The command that writes each picture in docs/img (`eval --report`, `train rl --plot`, `soak --json`
+beside its JSON); the viewer's are its page, screenshot by tests/test_viewer_browser.py with
+FACETWIN_SCREENSHOTS=docs/img."""
 
 
 def test_every_picture_in_the_docs_has_a_command_that_writes_it():

@@ -33,3 +33,9 @@ def test_a_still_person_has_no_lag_and_regions_are_reported(spec):
     moving[:, :, 1] = 2.0 * np.sin(2 * np.pi * 0.5 * t)[:, None]
     behind = np.roll(moving, 3, axis=0)
     assert lag_summary(moving, behind, np.ones(len(t), bool), spec, 1 / 30)["lag_ms"] == pytest.approx(100, abs=5)
+
+
+def test_a_run_stopped_before_its_first_frames_has_no_lag(spec):
+    empty = np.zeros((0, spec.n_landmarks, 3), np.float32)
+    summary = lag_summary(empty, empty, np.zeros(0, bool), spec, 1 / 30)
+    assert summary["lag_ms"] is None and set(summary["per_region_lag_ms"].values()) == {None}

@@ -59,10 +59,10 @@ def peak_shift(correlations: np.ndarray, max_shift: int) -> float | None:
 def trajectory_lag_ms(person: np.ndarray, face: np.ndarray, valid: np.ndarray, period_s: float) -> float | None:
     """Lag (ms) of `face` behind `person`, both (T, L, 3) over the same landmarks; None when
     the person's trajectory does not move enough to be aligned."""
+    if valid.sum() < 3:  # also a run stopped before its first frames (no rows to reshape)
+        return None
     person = person.reshape(len(person), -1).astype(np.float64)
     face = face.reshape(len(face), -1).astype(np.float64)
-    if valid.sum() < 3:
-        return None
     moving = person[valid] - person[valid].mean(axis=0)
     if np.sqrt((moving ** 2).sum(axis=1).mean() / (person.shape[1] / 3)) < MIN_MOTION_MM:
         return None
