@@ -16,18 +16,16 @@ placement and light) and the scoring read it, never the calibration.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from facetwin.atomic import atomic_write
 from facetwin.errors import ConfigError
 from facetwin.face_config import FaceConfig, load_face_config
 from facetwin.faces import resolve_face
-from facetwin.mesh_io import read_obj, write_obj
+from facetwin.mesh_io import read_obj
+from facetwin.sim.face_folder import write_face_folder
 
 RECORD = "reality.json"
 """The file in a stand-in's folder that records what was drawn."""
@@ -141,24 +139,14 @@ def make_reality(source: str | Path | None, seed: int, out: Path) -> Path:
     raw["provenance"] = {**raw.get("provenance", {}), "reality": f"facetwin reality make --from {config.name} "
                                                                  f"--seed {seed}"}
     raw["skin"]["mesh"], raw["skin"]["fit"] = "skin.obj", None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        texture = config.appearance.texture
-        if texture is not None:
-            shutil.copyfile(texture, staging / texture.name)
-            raw["appearance"]["texture"] = texture.name
-        write_obj(staging / "skin.obj", moved, faces, header=f"stand-in of {config.name}, seed {seed}", uv=uv)
-        with atomic_write(staging / "face.yaml", "w") as handle:
-            yaml.safe_dump(raw, handle, sort_keys=False, width=120)
+
+    def add_record(staging: Path) -> None:
         with atomic_write(staging / RECORD, "w") as handle:
             json.dump(record, handle, indent=1)
         load_face_config(staging / "face.yaml")  # the stand-in must load like any face
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out / "face.yaml"
+
+    return write_face_folder(out, raw, config, moved, faces, uv, f"stand-in of {config.name}, seed {seed}",
+                             add_record)
 
 
 def read_reality(face: str | Path) -> dict | None:

@@ -13,18 +13,16 @@ it appears whole or not at all.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from facetwin.agents.calibration.twin_skin import TwinSkin
 from facetwin.atomic import atomic_write
 from facetwin.errors import ConfigError
 from facetwin.face_config import MAX_WEIGHT
-from facetwin.mesh_io import read_obj, write_obj
+from facetwin.mesh_io import read_obj
+from facetwin.sim.face_folder import write_face_folder
 from facetwin.sim.rig import FaceModel, load_face
 from facetwin.sim.skin_fit import SkinFit, fit_key, save_fit
 
@@ -88,23 +86,13 @@ def write_calibrated_face(nominal: FaceModel, skin: TwinSkin, servos: dict[str, 
         if found is not None:
             actuator["servo"] = {**actuator["servo"], "latency_ms": found["latency_ms"], "tau_ms": found["tau_ms"]}
     _, faces, uv = read_obj(config.skin.mesh)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        texture = config.appearance.texture
-        if texture is not None:
-            shutil.copyfile(texture, staging / texture.name)
-            raw["appearance"]["texture"] = texture.name
-        write_obj(staging / "skin.obj", skin.rest, faces, header=f"{config.name}, calibrated", uv=uv)
-        with atomic_write(staging / "face.yaml", "w") as handle:
-            yaml.safe_dump(raw, handle, sort_keys=False, width=120)
+
+    def add_fit_and_report(staging: Path) -> None:
         calibrated = load_face(staging / "face.yaml")
         save_fit(SkinFit(modes=modes, heldout_rms_mm=heldout_rms_mm, train_rms_mm=train_rms_mm,
                          n_commands=samples, seed=0, key=fit_key(calibrated)), staging / FIT)
         with atomic_write(staging / REPORT, "w") as handle:
             json.dump(report, handle, indent=1)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out / "face.yaml"
+
+    return write_face_folder(out, raw, config, skin.rest, faces, uv, f"{config.name}, calibrated",
+                             add_fit_and_report)
