@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from facetwin.app.mujoco_peer import PEER_ROWS, ROLLOUT_STATES, measure
+from facetwin.app.mujoco_peer import PEER_ROWS, ROLLOUT_STATES, measure, random_steps
 from facetwin.errors import FacetwinError
 
 PEERS = {"one_env": "Reacher-v5, gym.make", "render": "mujoco.Renderer 256x256, HalfCheetah",
@@ -36,17 +36,7 @@ PEERS = {"one_env": "Reacher-v5, gym.make", "render": "mujoco.Renderer 256x256, 
 
 
 def _one_env(**options) -> Callable[[], int]:
-    env = gym.make("facetwin/FaceMimic-v0", **options)
-    env.reset(seed=0)
-    actions = np.random.default_rng(0).uniform(-1, 1, (256, *env.action_space.shape)).astype(np.float32)
-    counter = iter(range(10**12))
-
-    def step() -> int:
-        if env.step(actions[next(counter) % 256])[3]:
-            env.reset()
-        return 1
-
-    return step
+    return random_steps(gym.make("facetwin/FaceMimic-v0", **options))
 
 
 def _render() -> Callable[[], int]:

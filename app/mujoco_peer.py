@@ -28,7 +28,12 @@ def _one_env() -> Callable[[], int]:
     """Reacher-v5 through `gym.make` and its default wrappers, random actions, resets counted."""
     import gymnasium as gym
 
-    env = gym.make("Reacher-v5")
+    return random_steps(gym.make("Reacher-v5"))
+
+
+def random_steps(env) -> Callable[[], int]:
+    """One step of `env` per call with seeded random actions, reset when an episode ends: the one-env
+    row's loop, the same for the twin's env and the peer's."""
     env.reset(seed=0)
     actions = np.random.default_rng(0).uniform(-1, 1, (256, *env.action_space.shape)).astype(np.float32)
     counter = iter(range(10**12))
