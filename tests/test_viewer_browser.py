@@ -104,7 +104,8 @@ def _settled_rgb(browser, canvas, regions: list[tuple[slice, slice]], timeout: f
     while True:
         time.sleep(1.0)
         current = _canvas_rgb(browser, canvas)
-        changes = [_change(previous, current, region)[region].mean() for region in regions]
+        shifted = _shifted_changes(previous, current)
+        changes = [min(change[region].mean() for change in shifted) for region in regions]
         if max(changes) < 1.0:
             return current
         assert time.monotonic() < deadline, "the page never settled: " + ", ".join(f"{c:.2f}" for c in changes)
@@ -116,9 +117,13 @@ def _change(before: np.ndarray, after: np.ndarray, still: tuple[slice, slice]) -
     whole pixels that best line up the `still` region. A software rasteriser draws slowly, so the
     page (viser's adaptive pixel ratio) renders at a lower resolution and scales it up, which moves
     the whole picture by a pixel or two; the jaw's opening moves the chin by tens."""
+    return min(_shifted_changes(before, after), key=lambda change: change[still].mean())
+
+
+def _shifted_changes(before: np.ndarray, after: np.ndarray) -> list[np.ndarray]:
+    """The per-pixel change from `before` to `after` shifted by each whole-pixel offset up to SHIFT_PX."""
     shifts = [(dy, dx) for dy in range(-SHIFT_PX, SHIFT_PX + 1) for dx in range(-SHIFT_PX, SHIFT_PX + 1)]
-    changes = [np.abs(np.roll(after, shift, axis=(0, 1)) - before).mean(axis=2) for shift in shifts]
-    return min(changes, key=lambda change: change[still].mean())
+    return [np.abs(np.roll(after, shift, axis=(0, 1)) - before).mean(axis=2) for shift in shifts]
 
 
 def _box(points_mm: np.ndarray, width: int, height: int, margin: int) -> tuple[slice, slice]:
@@ -159,7 +164,7 @@ def test_a_slider_moves_the_skin_in_the_browser(tmp_path):
         mouth = _box(model.neutral_landmarks[MOUTH].astype(np.float64), width, height, 12)
         forehead = _box(model.neutral_landmarks[FOREHEAD].astype(np.float64), width, height, 12)
         deadline = time.monotonic() + 60
-        while (before := _canvas_rgb(browser, canvas))[mouth].std() < 8:  # white until the skin has arrived
+        while _canvas_rgb(browser, canvas)[mouth].std() < 8:  # white until the skin has arrived
             assert time.monotonic() < deadline, "the face never appeared on the page"
             time.sleep(0.5)
         before = _settled_rgb(browser, canvas, [mouth, forehead])
