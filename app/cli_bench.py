@@ -25,14 +25,15 @@ def _measure(section: str, seconds: float, batch: int, clip: Path | None, face: 
             "physics_skin": sim_bench.bench_physics_skin(seconds=seconds, face=face),
         }
     if section == "perception":
-        from facetwin.faces import sample_clip, shipped_landmarker
+        from facetwin.faces import sample_clip
         from facetwin.perception.bench import bench_perception
+        from facetwin.perception.detector import FACE_MESH
 
         clip = clip or sample_clip()
         if not clip.is_file():
             raise FacetwinError(f"{clip}: perception benchmark clip not found")
         return {"perception": bench_perception(clip),
-                "perception_tasks": bench_perception(clip, landmarker=shipped_landmarker())}
+                "perception_face_mesh": bench_perception(clip, landmarker=FACE_MESH)}
     if section == "hil":
         from facetwin.app import hil_bench
 
@@ -138,7 +139,7 @@ def bench(
         table.add_column(column)
     for name, r in _rows(results, batch):
         table.add_row(name, f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.3f}", f"{r['latency_ms_p95']:.3f}")
-    for key in ("perception", "perception_tasks"):
+    for key in ("perception", "perception_face_mesh"):
         if key in results:
             p = results[key]
             table.add_row(f"perception, {p['clip']} with decoding ({p['detector']})", f"{p['fps']:,.0f}",

@@ -65,6 +65,9 @@ def mimic(
                                               "frames, person | twin, with what the reader saw on each (.png)"),
     neutral: str = NeutralOption,
     retarget: str = RetargetOption,
+    gain: float | None = typer.Option(None, "--gain", min=0.0, help="scale the person's expression before it is "
+                                      "clipped to the face's reach (default: 3, measured so the twin reads about "
+                                      "as strongly as the person)"),
     max_frames: int | None = MaxFramesOption,
     oracle: bool = typer.Option(True, "--oracle/--no-oracle", help="also score the oracle (the face's best)"),
     compensate: bool = typer.Option(False, "--compensate/--no-compensate", help="plan each command through the "
@@ -82,7 +85,7 @@ def mimic(
     report = run_mimic_job(MimicOptions(source=source, face=face, backend=backend, robot_id=robot_id,
                                         reality=reality, skin=skin, policy=policy, model=model, data=data,
                                         video=video, json=json_path,
-                                        landmarker=landmarker, neutral=neutral, retarget=retarget,
+                                        landmarker=landmarker, neutral=neutral, retarget=retarget, gain=gain,
                                         max_frames=max_frames, oracle=oracle, compensate=compensate,
                                         anticipate_ms=anticipate, predictor=predictor,
                                         agreement=agreement, contact_sheet=contact_sheet))

@@ -12,14 +12,15 @@ from facetwin.app.backends import backend_help
 FaceOption = typer.Option(None, "--face", help="bundled face name, face folder or face.yaml (default: mira)")
 SourceOption = typer.Option(..., "--source", help="a person: video, image, folder of images, landmarks .npz "
                             "or webcam:N")
-LandmarkerOption = typer.Option(None, "--landmarker", help="a MediaPipe face_landmarker.task: the person's detector "
-                                "and the blendshape reader (default: $FACETWIN_FACE_LANDMARKER, else the legacy face "
-                                "mesh detects and the shipped model reads blendshapes)")
+LandmarkerOption = typer.Option(None, "--landmarker", help="the person's detector and blendshape reader: a "
+                                "MediaPipe face_landmarker.task, or face-mesh (MediaPipe's legacy face mesh detects, "
+                                "faster, and the shipped model reads blendshapes); default: $FACETWIN_FACE_LANDMARKER, "
+                                "else the shipped face_landmarker.task")
 NeutralOption = typer.Option("auto", "--neutral", help="the person's neutral face: auto (estimated from a stream, "
                              "the face's own for stills) or robot (the face's own)")
-RetargetOption = typer.Option("landmarks", "--retarget", help="retarget in landmarks (the person's landmark motion, "
-                              "scaled per region) or perceptual (what the person's face reads as, through the "
-                              "face's perceptual map)")
+RetargetOption = typer.Option("auto", "--retarget", help="retarget in landmarks (the person's landmark motion, "
+                              "scaled per region), perceptual (what the person's face reads as, through the "
+                              "face's perceptual map) or auto (perceptual where the face ships a map)")
 BackendOption = typer.Option("sim", "--backend", help=escape(backend_help()))
 RealityOption = typer.Option(None, "--reality", help="a stand-in face folder (facetwin reality make) that an "
                              "emulated:<kind> backend's servos drive instead of the twin: a bench face that is not "

@@ -20,7 +20,7 @@ from facetwin.agents.predictor.model import ExpressionPredictor, default_predict
 from facetwin.app.backends import SIM, open_backend
 from facetwin.errors import ConfigError
 from facetwin.observation import FaceObservation
-from facetwin.perception.detector import blendshape_landmarker, landmarker_path
+from facetwin.perception.detector import blendshape_landmarker
 from facetwin.perception.reachable import reachable_bounds
 from facetwin.perception.retarget import RetargetConfig
 from facetwin.sim.landmark_portrait import LandmarkPortrait
@@ -43,7 +43,8 @@ class MimicOptions:
     json: Path | None = None
     landmarker: str | None = None
     neutral: str = "auto"
-    retarget: str = "landmarks"
+    retarget: str = "auto"
+    gain: float | None = None
     max_frames: int | None = None
     oracle: bool = True
     compensate: bool = False
@@ -52,6 +53,10 @@ class MimicOptions:
     agreement: bool | None = None
     contact_sheet: Path | None = None
     progress: bool = True
+
+    def retarget_config(self) -> RetargetConfig:
+        gain = {} if self.gain is None else {"gain": self.gain}
+        return RetargetConfig(space=self.retarget, **gain)
 
     @property
     def scores_agreement(self) -> bool:
@@ -84,7 +89,6 @@ class _TwinImages:
 def run_mimic_job(options: MimicOptions) -> dict:
     """Run the whole job and return the report (also written to `options.json` when set)."""
     model = load_face(options.face)
-    landmarker = landmarker_path(options.landmarker)
     if options.video is not None and options.video.suffix.lower() != ".mp4":
         raise ConfigError(f"{options.video}: the mimic video must be an .mp4 file")
     if options.contact_sheet is not None and (options.contact_sheet.suffix.lower() != ".png"
@@ -106,9 +110,9 @@ def run_mimic_job(options: MimicOptions) -> dict:
             backend_options["reality"] = options.reality
         backend = stack.enter_context(open_backend(options.backend, model, skin=options.skin,
                                                    robot_id=options.robot_id, **backend_options))
-        stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=landmarker,
+        stream = stack.enter_context(HumanTargets(options.source, model.spec, bounds, landmarker=options.landmarker,
                                                   neutral=options.neutral,
-                                                  retarget=RetargetConfig(space=options.retarget)))
+                                                  retarget=options.retarget_config()))
         images = _TwinImages(backend)
         callbacks = []
         video = None
@@ -148,6 +152,7 @@ def run_mimic_job(options: MimicOptions) -> dict:
     report = summarise(trace, model, oracle, agreement.summary() if agreement else None,
                        settled_by=policy if anticipation is not None else None)
     report["summary"]["anticipate_ms"] = options.anticipate_ms
+    report["summary"]["retarget"] = {"space": stream.retargeter.space, "gain": stream.retargeter.config.gain}
     report["summary"]["source"] = str(options.source)
     if options.video is not None:
         report["summary"]["video"] = str(options.video)

@@ -16,6 +16,12 @@ RIGHT_IRIS = tuple(range(468, 473))
 """The face's own right iris (image left in a frontal view); 468 is its centre."""
 LEFT_IRIS = tuple(range(473, 478))
 
+RIGHT_EYE_RING = (7, 33, 133, 144, 145, 153, 154, 155, 157, 158, 159, 160, 161, 163, 173, 246)
+"""The contour of the face's own right eye (MediaPipe's FACEMESH_RIGHT_EYE), around `RIGHT_IRIS`."""
+LEFT_EYE_RING = (249, 263, 362, 373, 374, 380, 381, 382, 384, 385, 386, 387, 388, 390, 398, 466)
+UPPER_LIDS = (246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398)
+"""The upper lids' edges of both eye contours, corners excluded: what a blink moves."""
+
 STABLE_LANDMARKS = (
     10, 151, 9, 8, 168, 6, 197, 195, 5, 4,  # midline: forehead, nose bridge, nose
     109, 338, 67, 297, 103, 332, 69, 299,  # forehead
@@ -69,3 +75,11 @@ def image_to_face_axes(landmarks_normalised: np.ndarray, width: int, height: int
     as pixel-unit points in face-frame axes (x to the face's left, y up, z towards the viewer)."""
     lm = np.asarray(landmarks_normalised, dtype=np.float64)
     return np.stack([lm[:, 0] * width, -lm[:, 1] * height, -lm[:, 2] * width], axis=1)
+
+
+def mirror_landmarks(face: np.ndarray) -> np.ndarray:
+    """For each landmark of a face in the face frame (478x3, x to the face's left), the index of the
+    landmark nearest its mirror image (x negated): on a symmetric face, its mirror partner."""
+    face = np.asarray(face, dtype=np.float64)
+    reflected = face * np.array([-1.0, 1.0, 1.0])
+    return np.argmin(((reflected[:, None, :] - face[None, :, :]) ** 2).sum(axis=2), axis=1)

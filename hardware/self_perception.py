@@ -35,7 +35,7 @@ class SelfPerception:
 
     def __init__(self, face: str | Path | None = None, landmarker: str | Path | None = None,
                  smooth: bool = False) -> None:
-        config = PerceptionConfig(landmarker=Path(landmarker) if landmarker else None)
+        config = PerceptionConfig(landmarker=landmarker)
         self.perception = Perception(config, video=True, aligner=FaceAligner(reference_landmarks(face)))
         self.smooth = smooth
         self._index = 0

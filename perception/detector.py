@@ -17,7 +17,11 @@ import numpy as np
 from facetwin.faces import shipped_landmarker
 
 LANDMARKER_ENV = "FACETWIN_FACE_LANDMARKER"
-"""Environment variable naming a MediaPipe `face_landmarker.task` file (used when no path is given)."""
+"""Environment variable naming a MediaPipe `face_landmarker.task` file, or `FACE_MESH` (used when no
+choice is given)."""
+FACE_MESH = "face-mesh"
+"""The landmarker choice that selects MediaPipe's legacy face mesh (its weights ship in the wheel;
+faster, no blendshapes) instead of a Tasks model."""
 
 
 @dataclass
@@ -61,23 +65,27 @@ class LandmarkDetector(ABC):
 
 
 def landmarker_path(landmarker: str | Path | None = None) -> Path | None:
-    """The Tasks model the user chose: the explicit path, else $FACETWIN_FACE_LANDMARKER, else None."""
-    if landmarker:
-        return Path(landmarker)
-    from_env = os.environ.get(LANDMARKER_ENV, "").strip()
-    return Path(from_env) if from_env else None
+    """The Tasks model that detects landmarks: the explicit choice, else $FACETWIN_FACE_LANDMARKER,
+    else the model facetwin ships; None when the choice is `FACE_MESH`, the legacy face mesh."""
+    chosen = str(landmarker).strip() if landmarker else os.environ.get(LANDMARKER_ENV, "").strip()
+    if chosen == FACE_MESH:
+        return None
+    return Path(chosen) if chosen else shipped_landmarker()
 
 
 def blendshape_landmarker(landmarker: str | Path | None = None) -> Path:
-    """The Tasks model that scores blendshapes: the user's (`landmarker_path`), else the one facetwin
-    ships. Landmark perception keeps the legacy face mesh unless a model is chosen explicitly, so
-    scoring by default changes no landmark a policy sees."""
+    """The Tasks model that scores blendshapes: the one that detects (`landmarker_path`), else, when
+    the legacy face mesh detects, the one facetwin ships."""
     return landmarker_path(landmarker) or shipped_landmarker()
 
 
 def create_detector(landmarker: str | Path | None = None, video: bool = True) -> LandmarkDetector:
-    """The Tasks FaceLandmarker (with blendshapes) when a model file is given or set in the
-    environment, otherwise MediaPipe's legacy face mesh, whose weights ship in the wheel.
+    """The Tasks FaceLandmarker (landmarks and blendshapes; `landmarker_path` says which model) or,
+    for `FACE_MESH`, MediaPipe's legacy face mesh.
+
+    The FaceLandmarker is the default because it carries more of a person's expression: on the
+    sample clips its landmarks move further from the person's neutral and read back closer to the
+    person's own blendshapes (docs/perception.md), at about twice the legacy mesh's time per frame.
 
     `video=True` uses tracking across frames (one stream, time stamps increasing); `video=False`
     treats every image on its own and looks again on tiles when the whole image shows no face.

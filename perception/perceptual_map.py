@@ -30,14 +30,23 @@ FORMAT = "facetwin-perceptual-map-1"
 
 
 class PerceptualMap:
-    """Expression scores (..., len(INPUTS)) -> landmark displacements (..., 478, 3) mm."""
+    """Expression scores (..., len(INPUTS)) -> landmark displacements (..., 478, 3) mm.
 
-    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], face: str, digest: str):
+    `domain` (2, len(INPUTS)) is the lowest and highest score of each input on the faces the map
+    was learned from: what the face can be read as. Scores beyond it are clamped to it, because the
+    network's extrapolation there means nothing: a posed anger's mouthRollLower and mouthShrugLower,
+    which no motion of mira reads as, times the gain of 3, opened the twin's jaw wide."""
+
+    def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], face: str, digest: str,
+                 domain: np.ndarray | None = None):
         self.weights = [(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32)) for w, b in weights]
         self.face, self.digest = face, digest
+        self.domain = None if domain is None else np.asarray(domain, dtype=np.float32)
 
     def __call__(self, expression: np.ndarray) -> np.ndarray:
         h = np.asarray(expression, dtype=np.float32)
+        if self.domain is not None:
+            h = np.clip(h, self.domain[0], self.domain[1])
         for k, (w, b) in enumerate(self.weights):
             h = h @ w + b
             if k < len(self.weights) - 1:
@@ -54,6 +63,8 @@ class PerceptualMap:
 
         arrays = {f"w{k}": w for k, (w, _) in enumerate(self.weights)}
         arrays |= {f"b{k}": b for k, (_, b) in enumerate(self.weights)}
+        if self.domain is not None:
+            arrays["domain"] = self.domain
         meta = {"format": FORMAT, "face": self.face, "digest": self.digest, "inputs": list(INPUTS), **(extra or {})}
         with atomic_write(path) as handle:
             np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
@@ -67,6 +78,7 @@ class PerceptualMap:
                 meta = json.loads(str(data["meta"]))
                 layers = len([k for k in data.files if k.startswith("w")])
                 weights = [(data[f"w{k}"], data[f"b{k}"]) for k in range(layers)]
+                domain = data["domain"] if "domain" in data.files else None
         except (OSError, ValueError, KeyError) as exc:
             raise PerceptionError(f"{path}: not a perceptual map ({type(exc).__name__}: {exc})") from None
         if meta.get("format") != FORMAT or meta.get("inputs") != list(INPUTS):
@@ -74,4 +86,4 @@ class PerceptualMap:
         if digest is not None and meta["digest"] != digest:
             raise PerceptionError(f"{path}: learned on face {meta['face']!r} digest {meta['digest']}, not {digest}; "
                                   "train it again (facetwin train perceptual)")
-        return cls(weights, meta["face"], meta["digest"])
+        return cls(weights, meta["face"], meta["digest"], domain)

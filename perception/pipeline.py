@@ -21,11 +21,12 @@ from facetwin.perception.sources import Frame, FrameSource
 
 
 class PerceptionConfig(ConfigModel):
-    """`landmarker`: a face_landmarker.task to use instead of the legacy face mesh (None also
-    consults $FACETWIN_FACE_LANDMARKER). `landmark_filter` smooths face-frame landmarks (mm),
-    `pose_filter` the head's yaw/pitch/roll (degrees)."""
+    """`landmarker`: the detector, a face_landmarker.task or `face-mesh` for the legacy face mesh
+    (None: $FACETWIN_FACE_LANDMARKER, else the shipped model; `detector.landmarker_path`).
+    `landmark_filter` smooths face-frame landmarks (mm), `pose_filter` the head's yaw/pitch/roll
+    (degrees)."""
 
-    landmarker: Path | None = None
+    landmarker: str | Path | None = None
     landmark_filter: OneEuroConfig = OneEuroConfig()
     pose_filter: OneEuroConfig = OneEuroConfig(min_cutoff=0.5, beta=0.05)
 

@@ -5,8 +5,10 @@ person's face - person's neutral (both in the face frame, mm); each region (brow
 cheeks, nose, mouth, jaw) is scaled by robot size / person size of that region in the neutral;
 the `static` region is pinned. In **perceptual**, the expression is what MediaPipe's blendshape
 model reads on the person relative to the person's neutral, and the face's perceptual map
-(perception/perceptual_map.py) turns it into the robot displacement that reads the same. Either
-result is clipped to the reach measured on the robot and added to the robot's neutral. Gaze
+(perception/perceptual_map.py) turns it into the robot displacement that reads the same; the
+upper lids move as in landmarks. In both, the irises move as far as the person's, whatever the
+gain. "auto", the default, is perceptual on a face that ships a
+map. Either result is clipped to the reach measured on the robot and added to the robot's neutral. Gaze
 and head pose pass through as commands for the eye and neck actuators the face has. Without a
 face the last target is held, then relaxes smoothly to neutral; when the face comes back the
 target blends in, never jumps.
@@ -27,7 +29,7 @@ from facetwin.perception.perceptual_map import PerceptualMap
 from facetwin.perception.pipeline import Percept
 from facetwin.perception.reachable import ReachableBounds
 from facetwin.spec import N_LANDMARKS, FaceSpec
-from facetwin.topology import LEFT_IRIS, RIGHT_IRIS
+from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS, mirror_landmarks
 
 EXPRESSIVE_REGIONS = ("brows", "lids", "eyes", "cheeks", "nose", "mouth", "jaw")
 EYE_RADIUS_MM = 12.0
@@ -38,7 +40,12 @@ GAZE_ACTUATORS = ("eye_yaw", "eye_pitch")
 
 class RetargetConfig(ConfigModel):
     """`gain` scales every expression; region scales are clamped to `scale_limits` so a region
-    that is tiny in one face cannot blow up. Times are seconds: `hold_s` holds the last target
+    that is tiny in one face cannot blow up. The default gain of 3 is measured: the twin's render
+    reads weaker than a person moving their face as far, so with gain 1 MediaPipe's FaceLandmarker
+    read the twin copying the sample clips at a fifth to a tenth of the person's strength (median
+    gain), and the correlation itself was lower; 3 gave the best correlation of 1, 2, 3 and 4
+    (docs/fidelity.md). `space` "auto" retargets perceptually on a face that ships a perceptual
+    map and in landmarks on one that does not. Times are seconds: `hold_s` holds the last target
     after the face is lost, `relax_s` then eases it to neutral, `reacquire_s` eases back in.
 
     `depth_gain` scales the expression along the face's depth axis. MediaPipe regresses depth
@@ -47,7 +54,7 @@ class RetargetConfig(ConfigModel):
     error as there was depth displacement (docs/perception.md). The default keeps the
     expression in the image plane and the robot's own depth, so the servos do not chase it."""
 
-    gain: float = Field(1.0, ge=0.0)
+    gain: float = Field(3.0, ge=0.0)
     depth_gain: float = Field(0.0, ge=0.0)
     scale_limits: tuple[float, float] = (0.5, 2.0)
     hold_s: float = Field(0.5, ge=0.0)
@@ -55,7 +62,11 @@ class RetargetConfig(ConfigModel):
     reacquire_s: float = Field(0.2, ge=0.0)
     gaze: bool = True
     head: bool = True
-    space: Literal["landmarks", "perceptual"] = "landmarks"
+    space: Literal["auto", "landmarks", "perceptual"] = "auto"
+    person_lids: bool = True
+    """Perceptual space: the upper lids follow the person's own lid motion. Off where the neutral
+    is the face's rather than the person's (stills): there the lid geometry that differs is the
+    person's, not an expression, and the gain would close the twin's eyes on a smile."""
 
     @field_validator("scale_limits")
     @classmethod
@@ -134,9 +145,11 @@ class Retargeter:
         self.bounds = bounds
         self.config = config or RetargetConfig()
         self._reader = None
-        if self.config.space == "perceptual":
-            if perceptual is None:
-                raise PerceptionError(f"perceptual retargeting onto {spec.name!r} needs the face's perceptual map")
+        if self.config.space == "perceptual" and perceptual is None:
+            raise PerceptionError(f"perceptual retargeting onto {spec.name!r} needs the face's perceptual map")
+        self.space = "perceptual" if perceptual is not None and self.config.space != "landmarks" else "landmarks"
+        """The space in use: `config.space`, with "auto" resolved by whether a map was given."""
+        if self.space == "perceptual":
             if perceptual.digest != spec.digest:
                 raise PerceptionError(f"the perceptual map was learned on face digest {perceptual.digest}, "
                                       f"not on {spec.name!r} ({spec.digest})")
@@ -144,9 +157,12 @@ class Retargeter:
             from facetwin.perception.blendshape_reader import BlendshapeReader
 
             self._reader = BlendshapeReader(shipped_landmarker())
-        self._map = perceptual
+        self._map = perceptual if self.space == "perceptual" else None
+        self._irises = list(LEFT_IRIS + RIGHT_IRIS)
+        self._lids = list(UPPER_LIDS)
         self._neutral_scores: np.ndarray | None = None
         self.robot_neutral = bounds.neutral.astype(np.float64)
+        self._mirror = mirror_landmarks(self.robot_neutral)
         self._running = RunningNeutral() if neutral is None else None
         self.neutral: np.ndarray | None = None
         self._scales: np.ndarray | None = None
@@ -172,7 +188,7 @@ class Retargeter:
         self.neutral = neutral
         self._scales = region_scales(self.robot_neutral, neutral, self.spec.regions, self.config.scale_limits)
         if self._reader is not None:
-            self._neutral_scores = self._reader.read_face(neutral)
+            self._neutral_scores = self._reader.read_face(np.stack([neutral, self._mirrored(neutral)]))
 
     @property
     def scales(self) -> np.ndarray | None:
@@ -183,15 +199,37 @@ class Retargeter:
         """Robot target landmarks for one face (478x3 mm): the stateless core of retargeting."""
         if self.neutral is None:
             raise PerceptionError("retargeting needs the person's neutral face first (set_neutral or a percept)")
+        moved = self._scales[:, None] * (np.asarray(landmarks, dtype=np.float64) - self.neutral)
+        moved[:, 2] *= self.config.depth_gain
+        displacement = self.config.gain * moved
         if self._map is not None:
-            scores = self._reader.read_face(np.asarray(landmarks, dtype=np.float64))
-            expression = PerceptualMap.expression(scores, self._neutral_scores)
-            displacement = self._map(self.config.gain * expression).astype(np.float64)
-        else:
-            expression = np.asarray(landmarks, dtype=np.float64) - self.neutral
-            displacement = self.config.gain * self._scales[:, None] * expression
-            displacement[:, 2] *= self.config.depth_gain
+            # The upper lids keep the person's own motion (`person_lids`): the map's lids read a
+            # person's closed eyes poorly (on WolfgangLanger_Pexels.mp4 the twin's eyeBlink went
+            # against hers, r = -0.17, and rose to 0.5 with her own lids). Everything else but the
+            # irises is the face's displacement that reads as the person does.
+            lids = displacement[self._lids]
+            displacement = self._perceived(np.asarray(landmarks, dtype=np.float64))
+            if self.config.person_lids:
+                displacement[self._lids] = lids
+        # Gaze is an angle, not an expression's strength: the irises move as far as the person's
+        # (the map reads no gaze either; its inputs leave out eyeLook*).
+        displacement[self._irises] = moved[self._irises]
         return (self.robot_neutral + self.bounds.clip(displacement)).astype(np.float32)
+
+    def _mirrored(self, face: np.ndarray) -> np.ndarray:
+        return face[..., self._mirror, :] * np.array([-1.0, 1.0, 1.0])
+
+    def _perceived(self, landmarks: np.ndarray) -> np.ndarray:
+        """The map's displacement for the person's expression, averaged with the mirror image of its
+        displacement for the person mirrored. Neither the blendshape model nor the learned map is
+        symmetric, and the gain amplifies it: the twin's own even smile read mouthSmileLeft 0.48
+        against Right 0.39, and single_face.mp4's even smile raised the twin's right lower lid
+        5.9 mm and lowered the left 1.2 mm. The average keeps a person's own asymmetry (a wink
+        mirrored and mirrored back is the same wink) and cancels the reader's and the map's."""
+        faces = np.stack([landmarks, self._mirrored(landmarks)])
+        expression = PerceptualMap.expression(self._reader.read_face(faces), self._neutral_scores)
+        direct, mirrored = self._map(self.config.gain * expression).astype(np.float64)
+        return 0.5 * (direct + self._mirrored(mirrored))
 
     def passthrough(self, landmarks: np.ndarray | None, head_deg: np.ndarray | None) -> dict[str, float]:
         """Commands for the eye and neck actuators this face has (neutral without a face)."""

@@ -170,8 +170,8 @@ def test_bench_only_perception(tmp_path):
         result = runner.invoke(app, ["bench", "--only", "perception", "--json", str(out)])
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
-    assert set(figures) == {"machine", "perception", "perception_tasks"}
-    assert figures["perception"]["detector"] == "mediapipe-face-mesh" and figures["perception"]["fps"] > 0
-    tasks = figures["perception_tasks"]
-    assert tasks["detector"] == "mediapipe-face-landmarker" and tasks["fps"] > 0
+    assert set(figures) == {"machine", "perception", "perception_face_mesh"}
+    assert figures["perception"]["detector"] == "mediapipe-face-landmarker" and figures["perception"]["fps"] > 0
+    legacy = figures["perception_face_mesh"]
+    assert legacy["detector"] == "mediapipe-face-mesh" and legacy["fps"] > 0
     assert "One Euro filter" in result.stdout

@@ -75,4 +75,4 @@ def test_configs_are_frozen_and_equal_by_value():
     config = RetargetConfig(gain=0.5)
     with pytest.raises(ValidationError):
         config.gain = 2.0
-    assert config == RetargetConfig(gain=0.5) and config.model_copy(update={"gain": 1.0}) == RetargetConfig()
+    assert config == RetargetConfig(gain=0.5) and config.model_copy(update={"gain": 3.0}) == RetargetConfig()

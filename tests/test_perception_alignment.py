@@ -9,8 +9,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from facetwin.perception.alignment import FaceAligner
-from facetwin.perception.detector import Detection
-from facetwin.perception.pipeline import Perception
+from facetwin.perception.detector import FACE_MESH, Detection
+from facetwin.perception.pipeline import Perception, PerceptionConfig
 from facetwin.perception.reference import reference_landmarks
 from facetwin.perception.sources import open_source
 from facetwin.topology import LEFT_IRIS, RIGHT_IRIS
@@ -44,8 +44,10 @@ def test_no_face_aligns_to_none():
 
 
 @pytest.mark.skipif(not FACES.is_dir(), reason=f"sample faces not found at {FACES}")
-def test_real_faces_land_in_the_millimetre_face_frame():
-    with Perception(video=False) as perception:
+@pytest.mark.parametrize("landmarker", [None, FACE_MESH])
+def test_real_faces_land_in_the_millimetre_face_frame(landmarker):
+    """Both detectors; the FaceLandmarker's own iris depths would put a turned face's pupils 46 mm apart."""
+    with Perception(PerceptionConfig(landmarker=landmarker), video=False) as perception:
         frontal = perception.process(next(iter(open_source(FACES / "0-f15-hao-ph.jpg"))))
         turned = perception.process(next(iter(open_source(FACES / "45-m7-di-ph.jpg"))))
     for percept in (frontal, turned):

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from facetwin.faces import shipped_landmarker
-from facetwin.perception.detector import LANDMARKER_ENV, blendshape_landmarker, create_detector
+from facetwin.perception.detector import (
+    FACE_MESH,
+    LANDMARKER_ENV,
+    blendshape_landmarker,
+    create_detector,
+    landmarker_path,
+)
 from facetwin.perception.errors import PerceptionError
 from facetwin.perception.face_landmarker import TaskLandmarkerDetector
 from facetwin.perception.pipeline import Perception, perceive
@@ -67,14 +73,18 @@ def test_the_shipped_landmarker_is_the_file_its_provenance_names():
     assert (LANDMARKER.parent / "LICENSE").read_text().count("Apache License") >= 1
 
 
-def test_blendshapes_are_scored_by_the_shipped_model_unless_the_user_names_one(monkeypatch, tmp_path):
+def test_the_shipped_landmarker_detects_unless_the_user_names_another(monkeypatch, tmp_path):
     monkeypatch.delenv(LANDMARKER_ENV, raising=False)
-    assert blendshape_landmarker() == LANDMARKER
+    assert landmarker_path() == blendshape_landmarker() == LANDMARKER
     assert blendshape_landmarker(tmp_path / "own.task") == tmp_path / "own.task"
     monkeypatch.setenv(LANDMARKER_ENV, str(tmp_path / "env.task"))
     assert blendshape_landmarker() == tmp_path / "env.task"
+    monkeypatch.setenv(LANDMARKER_ENV, FACE_MESH)
+    assert landmarker_path() is None and blendshape_landmarker() == LANDMARKER
     monkeypatch.delenv(LANDMARKER_ENV)
-    with create_detector(video=False) as detector:  # landmarks: still the legacy face mesh by default
+    with create_detector(video=False) as detector:
+        assert detector.provides_blendshapes
+    with create_detector(FACE_MESH, video=False) as detector:  # the legacy mesh: landmarks only, blendshapes read apart
         assert not detector.provides_blendshapes
 
 

@@ -15,6 +15,7 @@ from facetwin.perception.reachable import reachable_bounds
 from facetwin.perception.retarget import RetargetConfig, Retargeter
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.sim_face import SimFace
+from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS
 from tests.guards import time_limit
 
 
@@ -81,3 +82,66 @@ def test_perceptual_retargeting_needs_the_map(model):
         bounds = reachable_bounds(twin)
     with pytest.raises(PerceptionError, match="needs the face's perceptual map"):
         Retargeter(model.spec, bounds, bounds.neutral, RetargetConfig(space="perceptual"))
+
+
+def test_perceptual_retargeting_keeps_the_persons_own_lids_and_gaze(model):
+    """The map reads no gaze and reads closed eyes poorly: a person who only closes their lids and
+    looks aside gets those upper lids and irises as landmark retargeting gives them, the irises at
+    the person's own scale; and `auto` picks the map the face ships."""
+    spec, skin = model.spec, FastSkin(model)
+    with SimFace(model) as twin:
+        bounds = reachable_bounds(twin)
+    look = spec.neutral_command.copy()
+    for name, value in (("upper_lid_L", 0.5), ("upper_lid_R", 0.5), ("eye_yaw", 0.8)):
+        look[spec.index(name)] = value
+    person = skin.landmarks(spec.command_to_position(look)).astype(np.float64)
+    perceptual = Retargeter(spec, bounds, bounds.neutral, RetargetConfig(), perceptual=load_face_map(spec))
+    landmarks = Retargeter(spec, bounds, bounds.neutral, RetargetConfig(space="landmarks"),
+                           perceptual=load_face_map(spec))
+    assert perceptual.space == "perceptual" and landmarks.space == "landmarks"
+    eyes = sorted(UPPER_LIDS + LEFT_IRIS + RIGHT_IRIS)
+    by_map, by_landmarks = perceptual.target_landmarks(person), landmarks.target_landmarks(person)
+    assert np.abs(by_landmarks[eyes] - bounds.neutral[eyes]).max() > 1.0  # the lids and irises did move
+    np.testing.assert_allclose(by_map[eyes], by_landmarks[eyes], atol=1e-5)
+    rest = np.setdiff1d(np.arange(spec.n_landmarks), eyes + list(spec.regions["static"]))
+    assert np.abs(by_map[rest] - by_landmarks[rest]).max() > 0.1  # the rest is the map's
+    iris = [RIGHT_IRIS[0], LEFT_IRIS[0]]
+    person_gaze = (person[iris] - bounds.neutral[iris]) * landmarks.scales[iris, None] * [1, 1, 0]
+    assert np.abs(person_gaze).max() > 1.0  # the person looked aside
+    np.testing.assert_allclose(by_map[iris] - bounds.neutral[iris], person_gaze, atol=1e-4)  # by as much, not 3x
+
+
+def test_an_even_expression_lands_as_an_even_target(model):
+    """Neither the blendshape model nor the learned map is symmetric, and the gain amplifies it;
+    retargeting averages with the mirror image, so the twin's own even smile comes back even (before
+    the reach, whose measured box is not exactly symmetric either, clips it)."""
+    import dataclasses
+
+    spec, skin = model.spec, FastSkin(model)
+    with SimFace(model) as twin:
+        measured = reachable_bounds(twin)
+    unbounded = dataclasses.replace(measured, lower=np.full_like(measured.lower, -np.inf),
+                                    upper=np.full_like(measured.upper, np.inf))
+    smile = spec.neutral_command.copy()
+    for name in ("lip_corner_puller_L", "lip_corner_puller_R", "lower_lid_L", "lower_lid_R"):
+        smile[spec.index(name)] = 0.5
+    person = skin.landmarks(spec.command_to_position(smile)).astype(np.float64)
+    mirror = np.asarray(model.config.landmark_mirror)
+    assert np.abs(person[mirror] * [-1, 1, 1] - person).max() < 0.05  # the twin's face is symmetric
+    face_map = load_face_map(spec)
+    target = Retargeter(spec, unbounded, unbounded.neutral, perceptual=face_map).target_landmarks(person)
+    moved = target - unbounded.neutral
+    assert np.abs(moved).max() > 2.0 and np.abs(moved[mirror] * [-1, 1, 1] - moved).max() < 1e-3
+    reader = BlendshapeReader(shipped_landmarker())
+    alone = face_map(3.0 * PerceptualMap.expression(reader.read_face(person), reader.read_face(unbounded.neutral)))
+    assert np.abs(alone[mirror] * [-1, 1, 1] - alone).max() > 0.5  # what the mirror average removes
+
+
+def test_scores_beyond_what_the_face_was_read_as_are_held_at_its_edge(trained, tmp_path):
+    """fit_map records each input's range on its faces; the map holds inputs to it, and keeps it on disk."""
+    low, high = trained.map.domain
+    assert trained.map.domain.shape == (2, len(INPUTS)) and (low <= high).all() and high.max() > 0.3
+    edge = trained.map(high)
+    assert np.allclose(trained.map(high + 2.0), edge) and np.allclose(trained.map(low - 2.0), trained.map(low))
+    trained.map.save(tmp_path / "perceptual.npz")
+    np.testing.assert_array_equal(PerceptualMap.load(tmp_path / "perceptual.npz").domain, trained.map.domain)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from facetwin.agents.selfmodel.perceptual import load_face_map
+from facetwin.agents.selfmodel.perceptual import load_face_map, shipped_map_path
 from facetwin.backend import FaceBackend
 from facetwin.errors import ConfigError
 from facetwin.perception.pipeline import Percept, Perception, PerceptionConfig
@@ -51,14 +51,16 @@ class HumanTargets:
             raise ConfigError(f"--neutral {neutral!r}: expected auto or robot (or, from code, a 478x3 array)")
         self.source = source if isinstance(source, FrameSource) else open_source(source)
         self.spec = spec
-        config = PerceptionConfig(landmarker=Path(landmarker) if landmarker else None)
+        config = PerceptionConfig(landmarker=landmarker)
         self.perception = Perception(config, video=self.source.is_stream)
+        retarget = retarget or RetargetConfig()
         if isinstance(neutral, str) and (neutral == "robot" or (neutral == "auto" and not self.source.is_stream)):
             neutral = bounds.neutral
-        retarget = retarget or RetargetConfig()
+            retarget = retarget.model_copy(update={"person_lids": False})
         if not self.source.is_stream:  # unrelated stills: each is its own target, nothing to hold or ease into
             retarget = retarget.model_copy(update={"hold_s": 0.0, "relax_s": 0.0, "reacquire_s": 0.0})
-        perceptual = load_face_map(spec) if retarget.space == "perceptual" else None
+        wants_map = retarget.space == "perceptual" or (retarget.space == "auto" and shipped_map_path(spec).is_file())
+        perceptual = load_face_map(spec) if wants_map else None
         self.retargeter = Retargeter(spec, bounds, None if isinstance(neutral, str) else neutral, retarget,
                                      perceptual=perceptual)
 

@@ -15,7 +15,7 @@ from facetwin.agents.mimic.agreement import gaze_and_head, strongest
 from facetwin.agents.mimic.expressive_frames import Moment, expressiveness, face_crop
 from facetwin.agents.mimic.human_targets import HumanTargets, passthrough_row, with_head_pose
 from facetwin.agents.policies.policy import Policy
-from facetwin.perception.detector import blendshape_landmarker, landmarker_path
+from facetwin.perception.detector import blendshape_landmarker
 from facetwin.perception.face_landmarker import TaskLandmarkerDetector
 from facetwin.perception.reachable import ReachableBounds
 from facetwin.sim.landmark_portrait import LandmarkPortrait
@@ -54,7 +54,7 @@ def still_agreement(path: Path, model: FaceModel, bounds: ReachableBounds, polic
     `landmarker` is the person's detector as `facetwin mimic` takes it; the blendshapes are read by
     `blendshape_landmarker(landmarker)`."""
     spec = model.spec
-    with HumanTargets(path, spec, bounds, landmarker=landmarker_path(landmarker)) as stream, \
+    with HumanTargets(path, spec, bounds, landmarker=landmarker) as stream, \
             TaskLandmarkerDetector(blendshape_landmarker(landmarker), video=False) as reader:
         item = next(iter(stream), None)
         if item is None or not item.percept.face_visible:

@@ -83,7 +83,7 @@ def fit_map(landmarks: np.ndarray, neutral: np.ndarray, spec: FaceSpec, *, epoch
         schedule.step()
     linear = [m for m in net if isinstance(m, torch.nn.Linear)]
     mapping = PerceptualMap([(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in linear],
-                            spec.name, spec.digest)
+                            spec.name, spec.digest, np.stack([x.min(axis=0), x.max(axis=0)]))
     predicted = mapping(x[val]) + neutral.astype(np.float32)
     moving = np.abs(y).reshape(len(y), -1, 3).max(axis=(0, 2)) > 0.05
     error = np.linalg.norm(predicted - landmarks[val], axis=-1)[:, moving].mean()
