@@ -95,8 +95,8 @@ def filter_figures(raw: np.ndarray, times: np.ndarray, fps: float, config: OneEu
 
 def bench_perception(clip: Path, frames: int | None = None, config: OneEuroConfig | None = None,
                      landmarker: str | Path | None = None) -> dict:
-    """Time decode + detect (tracking; the detector `create_detector(landmarker)` gives: the legacy
-    face mesh by default) + align + filter over `clip` (first `frames` frames, default all) and
+    """Time decode + detect (tracking; the detector `create_detector(landmarker)` gives: the shipped
+    FaceLandmarker by default) + align + filter over `clip` (first `frames` frames, default all) and
     measure the filter on the longest run of frames with a face."""
     aligner = FaceAligner()
     one_euro = OneEuroFilter(config)
