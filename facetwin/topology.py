@@ -77,9 +77,15 @@ def image_to_face_axes(landmarks_normalised: np.ndarray, width: int, height: int
     return np.stack([lm[:, 0] * width, -lm[:, 1] * height, -lm[:, 2] * width], axis=1)
 
 
-def mirror_landmarks(face: np.ndarray) -> np.ndarray:
+def mirror_partners(face: np.ndarray) -> np.ndarray:
     """For each landmark of a face in the face frame (478x3, x to the face's left), the index of the
     landmark nearest its mirror image (x negated): on a symmetric face, its mirror partner."""
     face = np.asarray(face, dtype=np.float64)
-    reflected = face * np.array([-1.0, 1.0, 1.0])
-    return np.argmin(((reflected[:, None, :] - face[None, :, :]) ** 2).sum(axis=2), axis=1)
+    flipped = face * np.array([-1.0, 1.0, 1.0])
+    return np.argmin(((flipped[:, None, :] - face[None, :, :]) ** 2).sum(axis=2), axis=1)
+
+
+def reflect(landmarks: np.ndarray, partners) -> np.ndarray:
+    """Landmarks (..., 478, 3) reflected through the face's mid-plane (x = 0): each landmark takes
+    its mirror partner's place (`partners`, a permutation such as `mirror_partners` gives), x negated."""
+    return np.asarray(landmarks)[..., partners, :] * np.array([-1.0, 1.0, 1.0])

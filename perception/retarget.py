@@ -6,9 +6,9 @@ cheeks, nose, mouth, jaw) is scaled by robot size / person size of that region i
 the `static` region is pinned. In **perceptual**, the expression is what MediaPipe's blendshape
 model reads on the person relative to the person's neutral, and the face's perceptual map
 (perception/perceptual_map.py) turns it into the robot displacement that reads the same; the
-upper lids move as in landmarks. In both, the irises move as far as the person's, whatever the
-gain. "auto", the default, is perceptual on a face that ships a
-map. Either result is clipped to the reach measured on the robot and added to the robot's neutral. Gaze
+upper lids move as in landmarks. "auto", the default, is perceptual on a face that ships a map.
+In both spaces the irises move as far as the person's, whatever the gain. Either result is
+clipped to the reach measured on the robot and added to the robot's neutral. Gaze
 and head pose pass through as commands for the eye and neck actuators the face has. Without a
 face the last target is held, then relaxes smoothly to neutral; when the face comes back the
 target blends in, never jumps.
@@ -29,7 +29,7 @@ from facetwin.perception.perceptual_map import PerceptualMap
 from facetwin.perception.pipeline import Percept
 from facetwin.perception.reachable import ReachableBounds
 from facetwin.spec import N_LANDMARKS, FaceSpec
-from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS, mirror_landmarks
+from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS, mirror_partners, reflect
 
 EXPRESSIVE_REGIONS = ("brows", "lids", "eyes", "cheeks", "nose", "mouth", "jaw")
 EYE_RADIUS_MM = 12.0
@@ -162,7 +162,7 @@ class Retargeter:
         self._lids = list(UPPER_LIDS)
         self._neutral_scores: np.ndarray | None = None
         self.robot_neutral = bounds.neutral.astype(np.float64)
-        self._mirror = mirror_landmarks(self.robot_neutral)
+        self._mirror = mirror_partners(self.robot_neutral) if self._map is not None else None
         self._running = RunningNeutral() if neutral is None else None
         self.neutral: np.ndarray | None = None
         self._scales: np.ndarray | None = None
@@ -188,7 +188,7 @@ class Retargeter:
         self.neutral = neutral
         self._scales = region_scales(self.robot_neutral, neutral, self.spec.regions, self.config.scale_limits)
         if self._reader is not None:
-            self._neutral_scores = self._reader.read_face(np.stack([neutral, self._mirrored(neutral)]))
+            self._neutral_scores = self._reader.read_face(np.stack([neutral, reflect(neutral, self._mirror)]))
 
     @property
     def scales(self) -> np.ndarray | None:
@@ -216,9 +216,6 @@ class Retargeter:
         displacement[self._irises] = moved[self._irises]
         return (self.robot_neutral + self.bounds.clip(displacement)).astype(np.float32)
 
-    def _mirrored(self, face: np.ndarray) -> np.ndarray:
-        return face[..., self._mirror, :] * np.array([-1.0, 1.0, 1.0])
-
     def _perceived(self, landmarks: np.ndarray) -> np.ndarray:
         """The map's displacement for the person's expression, averaged with the mirror image of its
         displacement for the person mirrored. Neither the blendshape model nor the learned map is
@@ -226,10 +223,10 @@ class Retargeter:
         against Right 0.39, and single_face.mp4's even smile raised the twin's right lower lid
         5.9 mm and lowered the left 1.2 mm. The average keeps a person's own asymmetry (a wink
         mirrored and mirrored back is the same wink) and cancels the reader's and the map's."""
-        faces = np.stack([landmarks, self._mirrored(landmarks)])
+        faces = np.stack([landmarks, reflect(landmarks, self._mirror)])
         expression = PerceptualMap.expression(self._reader.read_face(faces), self._neutral_scores)
         direct, mirrored = self._map(self.config.gain * expression).astype(np.float64)
-        return 0.5 * (direct + self._mirrored(mirrored))
+        return 0.5 * (direct + reflect(mirrored, self._mirror))
 
     def passthrough(self, landmarks: np.ndarray | None, head_deg: np.ndarray | None) -> dict[str, float]:
         """Commands for the eye and neck actuators this face has (neutral without a face)."""

@@ -38,6 +38,7 @@ from facetwin.sim.bullet_skin import MODEL_VERSION as PHYSICS_VERSION
 from facetwin.sim.mesh import fill_midpoints
 from facetwin.sim.rig import FaceModel, load_face
 from facetwin.spec import N_LANDMARKS
+from facetwin.topology import reflect
 
 CHUNK = 40
 """Commands per unit of work: one physics skin per chunk, and what an interruption can lose."""
@@ -168,7 +169,7 @@ def mirror_commands(model: FaceModel, commands: np.ndarray) -> np.ndarray:
 
 def mirror_landmarks(model: FaceModel, landmarks: np.ndarray) -> np.ndarray:
     """Landmarks (..., 478, 3) reflected through the face's mid-plane (x = 0)."""
-    return landmarks[..., model.config.landmark_mirror, :] * np.array([-1.0, 1.0, 1.0])
+    return reflect(landmarks, model.config.landmark_mirror)
 
 
 def _least_squares(features: np.ndarray, displacements: np.ndarray) -> np.ndarray:
