@@ -3,6 +3,8 @@ its face, and a person's expression lands as a target that reads as that express
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from facetwin.perception.reachable import reachable_bounds
 from facetwin.perception.retarget import RetargetConfig, Retargeter
 from facetwin.sim.fast_skin import FastSkin
 from facetwin.sim.sim_face import SimFace
-from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS
+from facetwin.topology import LEFT_IRIS, RIGHT_IRIS, UPPER_LIDS, reflect
 from tests.guards import time_limit
 
 
@@ -115,8 +117,6 @@ def test_an_even_expression_lands_as_an_even_target(model):
     """Neither the blendshape model nor the learned map is symmetric, and the gain amplifies it;
     retargeting averages with the mirror image, so the twin's own even smile comes back even (before
     the reach, whose measured box is not exactly symmetric either, clips it)."""
-    import dataclasses
-
     spec, skin = model.spec, FastSkin(model)
     with SimFace(model) as twin:
         measured = reachable_bounds(twin)
@@ -127,14 +127,14 @@ def test_an_even_expression_lands_as_an_even_target(model):
         smile[spec.index(name)] = 0.5
     person = skin.landmarks(spec.command_to_position(smile)).astype(np.float64)
     mirror = np.asarray(model.config.landmark_mirror)
-    assert np.abs(person[mirror] * [-1, 1, 1] - person).max() < 0.05  # the twin's face is symmetric
+    assert np.abs(reflect(person, mirror) - person).max() < 0.05  # the twin's face is symmetric
     face_map = load_face_map(spec)
     target = Retargeter(spec, unbounded, unbounded.neutral, perceptual=face_map).target_landmarks(person)
     moved = target - unbounded.neutral
-    assert np.abs(moved).max() > 2.0 and np.abs(moved[mirror] * [-1, 1, 1] - moved).max() < 1e-3
+    assert np.abs(moved).max() > 2.0 and np.abs(reflect(moved, mirror) - moved).max() < 1e-3
     reader = BlendshapeReader(shipped_landmarker())
     alone = face_map(3.0 * PerceptualMap.expression(reader.read_face(person), reader.read_face(unbounded.neutral)))
-    assert np.abs(alone[mirror] * [-1, 1, 1] - alone).max() > 0.5  # what the mirror average removes
+    assert np.abs(reflect(alone, mirror) - alone).max() > 0.5  # what the mirror average removes
 
 
 def test_scores_beyond_what_the_face_was_read_as_are_held_at_its_edge(trained, tmp_path):
